@@ -1,0 +1,1 @@
+"""pytest fixtures for testing code that calls EvoLink's Wan2.6 API against wanmock."""

@@ -1,0 +1,112 @@
+"""The HTTP face of the fake: a table of routes, handlers of a few lines.
+
+Handlers parse, call ``Fake`` and render; every error leaves as the real API's JSON
+envelope, including the framework's own 404/405 and any unexpected exception (a 500
+with no traceback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+
+from mock_server import control
+from mock_server.clock import idle
+from mock_server.config import Config
+from mock_server.errors import ApiError
+from mock_server.httpio import JSON, error_response, json_response, read_json
+from mock_server.service import Fake
+
+log = logging.getLogger("wanmock")
+QUERY_AUTH_MESSAGE = "Invalid or expired token"
+
+
+def fake_of(request: Request) -> Fake:
+    fake: Fake = request.app.state.fake
+    return fake
+
+
+async def create_generation(request: Request) -> Response:
+    fake = fake_of(request)
+    try:
+        await fake.on_request()
+        key = fake.authenticate(request.headers.get("authorization"))
+        body = await read_json(request, fake.config.max_body_bytes, param="model")
+        task = fake.create_task(key, body)
+    except ApiError as error:
+        return error_response(error)
+    return Response(fake.task_json(task), media_type=JSON)
+
+
+async def get_task(request: Request) -> Response:
+    fake = fake_of(request)
+    try:
+        await fake.on_request()
+        key = fake.authenticate(request.headers.get("authorization"), QUERY_AUTH_MESSAGE)
+        task = fake.get_task(key, request.path_params["task_id"])
+    except ApiError as error:
+        return error_response(error)
+    return Response(fake.task_json(task), media_type=JSON)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(
+            ApiError(404, f"No such endpoint: {request.method} {request.url.path}")
+        )
+    if exc.status_code == 405:
+        return error_response(ApiError(405, f"Method {request.method} is not allowed here"))
+    return error_response(ApiError(exc.status_code, str(exc.detail)))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return json_response(ApiError(500, "Internal server error").body(), 500)
+
+
+def create_app(config: Config | None = None, fake: Fake | None = None) -> Starlette:
+    """A fresh fake; all state hangs off the returned app (``app.state.fake``)."""
+    fake = fake or Fake(config or Config())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runner = asyncio.create_task(background(fake))
+        try:
+            yield
+        finally:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+            fake.persist_clock()
+            fake.store.close()
+
+    app = Starlette(
+        routes=[
+            Route("/v1/videos/generations", create_generation, methods=["POST"]),
+            Route("/v1/tasks/{task_id:path}", get_task, methods=["GET"]),
+            Mount("/_mock", routes=control.routes),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.state.fake = fake
+    return app
+
+
+async def background(fake: Fake) -> None:
+    """Real clock: run side effects when due. Stepped: keep the stored clock fresh."""
+    if fake.clock.mode == "real":
+        await fake.scheduler.run_forever()
+    elif fake.clock.mode == "stepped":
+        while True:
+            await idle(1.0)
+            fake.persist_clock()

@@ -1,0 +1,117 @@
+"""The ``wanmock`` command."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+from collections.abc import Sequence
+
+from mock_server import __version__
+from mock_server.config import SETTINGS, Config, ConfigError, load_config
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wanmock",
+        description="A faithful offline fake of EvoLink's Wan2.6 reference-video API.",
+    )
+    parser.add_argument("--version", action="version", version=f"wanmock {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser(
+        "serve",
+        help="serve the fake API over HTTP",
+        description="Serve the fake. Every flag also reads from WANMOCK_<FLAG> "
+        "(e.g. WANMOCK_CLOCK=virtual); repeatable flags take a comma-separated list.",
+    )
+    for setting in SETTINGS:
+        default = "" if setting.default in ((), None) else f" (default: {setting.default})"
+        serve.add_argument(
+            setting.flag,
+            dest=setting.name,
+            action="append" if setting.repeatable else "store",
+            metavar=setting.metavar,
+            help=f"{setting.help}{default} [env {setting.env}]",
+        )
+    serve.add_argument(
+        "--config", metavar="FILE", help="TOML file of settings [env WANMOCK_CONFIG]"
+    )
+    serve.add_argument(
+        "--log-level",
+        default="warning",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="server log level (default: warning)",
+    )
+    return parser
+
+
+def banner(config: Config) -> str:
+    key = next(iter(config.keys))
+    base = config.base_url
+    return "\n".join(
+        [
+            f"wanmock {__version__} serving the EvoLink Wan2.6 API at {base}",
+            f"  clock {config.clock}, profile {config.profile}, store {config.db}, key {key}",
+            "  try:",
+            f"    curl -s {base}/v1/videos/generations -H 'Authorization: Bearer {key}' "
+            '-H \'Content-Type: application/json\' -d \'{"model": "wan2.6-reference-video", '
+            '"prompt": "A person dancing", "video_urls": ["https://example.com/ref.mp4"]}\'',
+            f"  control API: {base}/_mock/health",
+        ]
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from mock_server.app import create_app
+
+    cli = {s.name: getattr(args, s.name) for s in SETTINGS}
+    try:
+        config = load_config(cli, config_file=args.config)
+    except ConfigError as exc:
+        print(f"wanmock: {exc}", file=sys.stderr)
+        return 2
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((config.host, config.port))
+    except OSError as exc:
+        print(
+            f"wanmock: cannot listen on {config.host}:{config.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
+        return 2
+    config = config.replace(port=sock.getsockname()[1])
+    try:
+        app = create_app(config)
+    except Exception as exc:  # a store that cannot open: say so, no traceback
+        print(f"wanmock: cannot start: {exc}", file=sys.stderr)
+        return 2
+    print(banner(config), flush=True)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            loop="auto",
+            http="auto",
+            log_level=args.log_level,
+            access_log=False,
+            timeout_graceful_shutdown=5,
+        )
+    )
+    server.run(sockets=[sock])
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    parser.print_help()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,84 @@
+"""A task's observable state as a pure function of its plan and the clock.
+
+Nothing flips a status in the background (DESIGN.md "Time"): a poll computes
+``observe(plan, now)``. Because ``start``/``finish`` only ever move to the past when an
+outcome is forced, and the clock never runs backwards, status and progress never go
+backwards either (tests/test_lifecycle.py proves it over random advances).
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+from mock_server.catalog import ModelProfile, TimingProfile
+from mock_server.models import Outcome, Plan, Status
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    status: Status
+    progress: int
+
+
+def processing_progress(plan: Plan, now: float) -> int:
+    """1..99 while processing, rising along an ease-out curve."""
+    span = plan.finish - plan.start
+    fraction = 1.0 if span <= 0 else min(1.0, max(0.0, (now - plan.start) / span))
+    eased = 1.0 - (1.0 - fraction) ** plan.curve
+    return 1 + min(98, int(eased * 98))
+
+
+def observe(plan: Plan, now: float) -> Observation:
+    if now < plan.start:
+        return Observation("pending", 0)
+    if now < plan.finish:
+        return Observation("processing", processing_progress(plan, now))
+    if plan.outcome == "completed":
+        return Observation("completed", 100)
+    return Observation("failed", plan.fail_progress)
+
+
+def history(plan: Plan, now: float) -> list[dict[str, object]]:
+    """The transitions that have happened by ``now``, oldest first."""
+    steps: list[tuple[float, str]] = [(plan.created, "pending")]
+    if plan.start < plan.finish:
+        steps.append((plan.start, "processing"))
+    steps.append((plan.finish, plan.outcome))
+    return [{"at": at, "status": status} for at, status in steps if at <= now]
+
+
+def estimated_seconds(
+    model: ModelProfile, quality: str, duration: int, timing: TimingProfile
+) -> float:
+    return model.seconds_per_output_second[quality] * duration / timing.speedup
+
+
+def draw_plan(rng: random.Random, created: float, estimate: float, timing: TimingProfile) -> Plan:
+    """A completed-by-default plan with timings drawn from ``rng`` (seeded: reproducible)."""
+    queue = rng.uniform(*timing.queue_seconds) / timing.speedup
+    processing = estimate * rng.uniform(*timing.processing_jitter)
+    start = created + queue
+    return Plan(
+        created=created, start=start, finish=start + processing, curve=rng.choice((1.0, 1.5, 2.0))
+    )
+
+
+def estimated_time(estimate: float) -> int:
+    """``task_info.estimated_time`` is a whole number of seconds >= 0 (SOURCES.md)."""
+    return max(1, math.ceil(estimate))
+
+
+def end_now(
+    plan: Plan, now: float, outcome: Outcome, code: str | None, message: str | None, forced: str
+) -> Plan:
+    """The plan cut short: from ``now`` on the task shows ``outcome``.
+
+    A task already terminal keeps its plan, so a forced outcome can never rewrite a
+    result a client may already have seen.
+    """
+    seen = observe(plan, now)
+    if seen.status in ("completed", "failed"):
+        return plan
+    return plan.ended_at(now, outcome, code, message, forced, seen.progress)

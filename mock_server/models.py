@@ -1,0 +1,140 @@
+"""The domain's records: a validated request, a task's plan, a task, a ledger entry.
+
+Plain frozen dataclasses with no behaviour beyond conversion to and from the JSON the
+store keeps, so every other module can be a set of pure functions over them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from decimal import Decimal
+from typing import Any, Literal
+
+Status = Literal["pending", "processing", "completed", "failed"]
+Outcome = Literal["completed", "failed"]
+TERMINAL: frozenset[str] = frozenset({"completed", "failed"})
+STATUS_ORDER: dict[str, int] = {"pending": 0, "processing": 1, "completed": 2, "failed": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class CreateRequest:
+    """A create request that passed every documented rule, defaults filled in."""
+
+    model: str
+    prompt: str
+    video_urls: tuple[str, ...]
+    aspect_ratio: str
+    quality: str
+    duration: int
+    model_params: dict[str, Any] = field(default_factory=dict)
+    callback_url: str | None = None
+    generate_audio: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["video_urls"] = list(self.video_urls)
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CreateRequest:
+        return cls(**{**data, "video_urls": tuple(data["video_urls"])})
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """Everything needed to compute a task's state at any instant.
+
+    ``created`` <= ``start`` <= ``finish``; the task is pending before ``start``,
+    processing until ``finish`` with progress following ``curve`` (an ease-out exponent:
+    1 is linear, 2 rises fast then slows), then ``outcome``. A failed task keeps
+    showing ``fail_progress``. ``forced`` records that the
+    control API or a scenario decided the outcome, for the history.
+    """
+
+    created: float
+    start: float
+    finish: float
+    outcome: Outcome = "completed"
+    error_code: str | None = None
+    error_message: str | None = None
+    curve: float = 2.0
+    forced: str | None = None
+    fail_progress: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        return cls(**data)
+
+    def ended_at(
+        self,
+        at: float,
+        outcome: Outcome,
+        code: str | None,
+        message: str | None,
+        forced: str,
+        progress: int,
+    ) -> Plan:
+        """This plan cut short at ``at``: status jumps to ``outcome`` from there on.
+
+        ``progress`` is what a poll showed at ``at``; a failed task keeps showing it.
+        """
+        return replace(
+            self,
+            start=min(self.start, at),
+            finish=at,
+            outcome=outcome,
+            error_code=code,
+            error_message=message,
+            forced=forced,
+            fail_progress=progress,
+        )
+
+
+@dataclass(slots=True)
+class Task:
+    """A stored task: who owns it, what was asked, its plan and its money."""
+
+    id: str
+    key: str
+    request: CreateRequest
+    plan: Plan
+    reserved: Decimal
+    input_seconds: Decimal
+    reference_seconds: tuple[Decimal, ...]
+    estimated_time: int
+    user_group: str = "default"
+    settled: bool = False
+
+    @property
+    def created(self) -> int:
+        return int(self.plan.created)
+
+
+LedgerKind = Literal["grant", "reserve", "release", "charge"]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerEntry:
+    """One movement of credits. ``grant`` may be negative (a balance set lower)."""
+
+    seq: int
+    at: float
+    key: str
+    kind: LedgerKind
+    amount: Decimal
+    task_id: str | None = None
+    note: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "at": self.at,
+            "key": self.key,
+            "kind": self.kind,
+            "amount": format(self.amount.normalize(), "f"),
+            "task_id": self.task_id,
+            "note": self.note,
+        }

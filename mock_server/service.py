@@ -1,0 +1,332 @@
+"""The fake's domain operations, named after the API's (``create_task``, ``get_task``).
+
+``Fake`` owns the in-memory view (tasks, ledger, keys), the store that makes it durable,
+the clock and the scheduler. It imports no web framework: ``app.py`` and ``control.py``
+parse HTTP, call these methods and render what they return.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import secrets
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import orjson
+
+from mock_server import billing, lifecycle, validation
+from mock_server.billing import Ledger
+from mock_server.catalog import TIMING_PROFILES
+from mock_server.clock import Clock, VirtualClock, make_clock, wall_time
+from mock_server.config import Config
+from mock_server.errors import ApiError, invalid, invalid_task_id, task_not_found
+from mock_server.lifecycle import Observation
+from mock_server.models import Outcome, Task
+from mock_server.render import task_object
+from mock_server.scheduler import Scheduler
+from mock_server.store import SqliteStore
+
+TASK_ID_RE = re.compile(r"task-unified-\d{1,12}-[a-z0-9]{8}")
+_ID_ALPHABET = string.ascii_lowercase + string.digits
+AUTH_MESSAGE = "Invalid authentication credentials"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What a key may do; its money lives in the ledger."""
+
+    user_group: str = "default"
+    models: tuple[str, ...] | None = None  # None: every model
+
+    def forbidden(self, all_models: Mapping[str, object]) -> frozenset[str]:
+        if self.models is None:
+            return frozenset()
+        return frozenset(m for m in all_models if m not in self.models)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"user_group": self.user_group, "models": list(self.models) if self.models else None}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> KeyInfo:
+        models = data.get("models")
+        return cls(data.get("user_group", "default"), tuple(models) if models is not None else None)
+
+
+SettledListener = Callable[[Task, float], None]
+
+
+@dataclass
+class Fake:
+    """One fake EvoLink account service: everything a running server holds."""
+
+    config: Config
+    store: SqliteStore = field(init=False)
+    clock: Clock = field(init=False)
+    scheduler: Scheduler = field(init=False)
+    ledger: Ledger = field(init=False)
+    tasks: dict[str, Task] = field(init=False, default_factory=dict)
+    keys: dict[str, KeyInfo] = field(init=False, default_factory=dict)
+    settled_listeners: list[SettledListener] = field(init=False, default_factory=list)
+    reference_probe: Callable[[str], Decimal | None] = field(init=False)
+    _views: dict[str, tuple[str, int, bytes]] = field(init=False, default_factory=dict)
+    _clock_start: float = field(init=False, default=0.0)
+    _secret: bytes = field(init=False, default=b"")
+
+    def __post_init__(self) -> None:
+        self.store = SqliteStore(self.config.db)
+        snapshot = self.store.load()
+        meta = snapshot.meta
+        self._clock_start = float(meta.get("clock_start", int(wall_time())))
+        self.clock = make_clock(
+            self.config.clock,
+            time_scale=self.config.time_scale,
+            step=self.config.step,
+            start=float(meta.get("clock_now", self._clock_start)),
+        )
+        self._secret = bytes.fromhex(meta.get("secret", secrets.token_hex(16)))
+        self.scheduler = Scheduler(self.clock)
+        self.scheduler.on("settle", self._settle)
+        self.reference_probe = lambda url: None
+        self.ledger = Ledger(snapshot.ledger)
+        self.keys = {k: KeyInfo.from_json(v) for k, v in snapshot.keys.items()}
+        for task in snapshot.tasks:
+            self._adopt(task)
+            if self.clock.can_advance():
+                self.clock.set(task.plan.created)
+        self.store.set_meta(clock_start=str(self._clock_start), secret=self._secret.hex())
+        self._install_config_keys()
+
+    # -- set-up ---------------------------------------------------------------------
+
+    def _adopt(self, task: Task) -> None:
+        self.tasks[task.id] = task
+        if not task.settled:
+            self.scheduler.add(task.plan.finish, "settle", task.id)
+
+    def _install_config_keys(self) -> None:
+        missing = {k: v for k, v in self.config.keys.items() if k not in self.keys}
+        if missing:
+            self.put_keys({k: {"credits": str(v)} for k, v in missing.items()})
+
+    @property
+    def base_url(self) -> str:
+        return self.config.base_url
+
+    def now(self) -> float:
+        return self.clock.now()
+
+    # -- the public API -------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None, message: str = AUTH_MESSAGE) -> str:
+        scheme, _, key = (authorization or "").strip().partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or key not in self.keys:
+            raise ApiError(401, message)
+        return key
+
+    def create_task(self, key: str, body: object) -> Task:
+        info = self.keys[key]
+        request = validation.parse_create(
+            body,
+            allowed_callback_hosts=frozenset(self.config.allow_callback_host),
+            forbidden_models=info.forbidden(self.config.models),
+        )
+        model = self.config.models[request.model]
+        references = tuple(
+            self.reference_probe(url) or self.config.reference_seconds for url in request.video_urls
+        )
+        billed_input = billing.input_seconds(references)
+        price = billing.price_per_second(model, request.quality, request.generate_audio)
+        reserve = billing.cost(model, price, billed_input, request.duration)
+
+        now = self.clock.now()
+        self.scheduler.run_due_sync(now)
+        rng = random.Random(f"{self.config.seed}:{len(self.tasks)}")
+        task_id = self._new_task_id(int(now), rng)
+        entry = self.ledger.reserve(key, task_id, reserve, now)
+        timing = TIMING_PROFILES[self.config.profile]
+        estimate = lifecycle.estimated_seconds(model, request.quality, request.duration, timing)
+        task = Task(
+            id=task_id,
+            key=key,
+            request=request,
+            plan=lifecycle.draw_plan(rng, now, estimate, timing),
+            reserved=reserve,
+            input_seconds=billed_input,
+            reference_seconds=references,
+            estimated_time=lifecycle.estimated_time(estimate),
+            user_group=info.user_group,
+        )
+        self.store.insert_task(task, [entry])
+        self.ledger.apply([entry])
+        self._adopt(task)
+        return task
+
+    def _new_task_id(self, created: int, rng: random.Random) -> str:
+        while True:
+            suffix = "".join(rng.choice(_ID_ALPHABET) for _ in range(8))
+            task_id = f"task-unified-{created}-{suffix}"
+            if task_id not in self.tasks:
+                return task_id
+
+    def get_task(self, key: str, task_id: str) -> Task:
+        if not TASK_ID_RE.fullmatch(task_id):
+            raise invalid_task_id()
+        task = self.tasks.get(task_id)
+        if task is None or task.key != key:
+            raise task_not_found()
+        return task
+
+    def observe(self, task: Task) -> Observation:
+        return lifecycle.observe(task.plan, self.clock.now())
+
+    def task_body(self, task: Task) -> dict[str, Any]:
+        return task_object(
+            task,
+            self.observe(task),
+            self.config.models[task.request.model],
+            self.base_url,
+            self._secret,
+        )
+
+    def task_json(self, task: Task) -> bytes:
+        """The poll's answer, re-encoded only when status or progress moved."""
+        seen = self.observe(task)
+        cached = self._views.get(task.id)
+        if cached is not None and cached[0] == seen.status and cached[1] == seen.progress:
+            return cached[2]
+        body = orjson.dumps(
+            task_object(
+                task, seen, self.config.models[task.request.model], self.base_url, self._secret
+            )
+        )
+        self._views[task.id] = (seen.status, seen.progress, body)
+        return body
+
+    # -- time -----------------------------------------------------------------------
+
+    async def on_request(self) -> None:
+        """Stepped clock: every API request moves time one step first."""
+        step = self.clock.on_request()
+        if step:
+            await self.scheduler.run_until(self.clock.now() + step)
+
+    async def advance(self, seconds: float) -> float:
+        if not self.clock.can_advance():
+            raise ApiError(
+                409,
+                "The real clock cannot be advanced; start with --clock virtual",
+                param="seconds",
+                error_type="invalid_request_error",
+            )
+        await self.scheduler.run_until(self.clock.now() + seconds)
+        self.persist_clock()
+        return self.clock.now()
+
+    def persist_clock(self) -> None:
+        if self.clock.can_advance():
+            self.store.set_meta(clock_now=repr(self.clock.now()))
+
+    def settle_due(self) -> None:
+        self.scheduler.run_due_sync(self.clock.now())
+
+    # -- billing confirmation ---------------------------------------------------------
+
+    def _settle(self, task_id: str, due: float) -> None:
+        task = self.tasks.get(task_id)
+        if task is None or task.settled or task.plan.finish > due:
+            return
+        model = self.config.models[task.request.model]
+        charge = None
+        if task.plan.outcome == "completed":
+            price = billing.price_per_second(
+                model, task.request.quality, task.request.generate_audio
+            )
+            charge = billing.cost(model, price, task.input_seconds, task.request.duration)
+        entries = self.ledger.settle(task.key, task.id, task.reserved, charge, due)
+        self.store.settle([(task.id, entries)])
+        self.ledger.apply(entries)
+        task.settled = True
+        for listener in self.settled_listeners:
+            listener(task, due)
+
+    # -- control --------------------------------------------------------------------
+
+    def control_task(self, task_id: str) -> Task:
+        task = self.tasks.get(task_id)
+        if task is None:
+            raise task_not_found()
+        return task
+
+    def force(
+        self,
+        task_id: str,
+        outcome: Outcome,
+        code: str | None = None,
+        message: str | None = None,
+        forced: str = "control",
+    ) -> Task:
+        """End a task now with ``outcome``; a task already ended is left as it is."""
+        task = self.control_task(task_id)
+        now = self.clock.now()
+        plan = lifecycle.end_now(task.plan, now, outcome, code, message, forced)
+        if plan is not task.plan:
+            self.store.update_plan(task.id, plan)
+            task.plan = plan
+            self._views.pop(task.id, None)
+            self.scheduler.add(plan.finish, "settle", task.id)
+            self.scheduler.run_due_sync(now)
+        return task
+
+    def put_keys(self, keys: Mapping[str, Mapping[str, Any]]) -> None:
+        """Create or update keys; ``credits`` sets the available balance exactly."""
+        now = self.clock.now()
+        infos: dict[str, KeyInfo] = {}
+        entries = []
+        for key, spec in keys.items():
+            info = self._key_info(key, spec)
+            infos[key] = info
+            if "credits" in spec:
+                try:
+                    credits = billing.parse_credits(spec["credits"])
+                except ValueError as exc:
+                    raise invalid(f"keys.{key}.credits", str(exc)) from None
+                entries += self.ledger.set_credits(key, credits, now)
+        self.store.put_keys({k: v.to_json() for k, v in infos.items()}, entries)
+        self.ledger.apply(entries)
+        self.keys.update(infos)
+
+    def _key_info(self, key: str, spec: Mapping[str, Any]) -> KeyInfo:
+        if not isinstance(key, str) or not key.strip() or any(c.isspace() for c in key):
+            raise invalid("keys", f"bad key {key!r}: a key is a non-empty word")
+        if not isinstance(spec, Mapping):
+            raise invalid(f"keys.{key}", 'each key maps to an object such as {"credits": "100"}')
+        old = self.keys.get(key, KeyInfo())
+        group = spec.get("user_group", old.user_group)
+        if group not in ("default", "vip"):
+            raise invalid(f"keys.{key}.user_group", "user_group must be default or vip")
+        models = spec.get("models", old.models)
+        if models is not None and (
+            not isinstance(models, list | tuple) or any(m not in self.config.models for m in models)
+        ):
+            raise invalid(
+                f"keys.{key}.models", f"models must be a list of: {', '.join(self.config.models)}"
+            )
+        return KeyInfo(group, tuple(models) if models is not None else None)
+
+    def reset(self) -> None:
+        """Forget everything but the configuration; a virtual clock goes back to its start."""
+        self.store.reset()
+        self.tasks.clear()
+        self._views.clear()
+        self.keys.clear()
+        self.ledger = Ledger()
+        self.scheduler.clear()
+        if isinstance(self.clock, VirtualClock):
+            self.clock.reset(self._clock_start)
+        self.store.set_meta(clock_start=str(self._clock_start), secret=self._secret.hex())
+        self._install_config_keys()

@@ -1,0 +1,212 @@
+"""Durable state: SQLite (WAL) on disk by default, ``:memory:`` for tests.
+
+Every acknowledged change is committed before the answer leaves the server, so a
+``kill -9`` at any moment loses nothing a client was told about. WAL with
+``synchronous=NORMAL`` is enough for that: a process crash never loses a committed
+transaction (only a power cut can lose the last few). Reads happen once, at start; the
+service keeps what it needs in memory, so polls never touch the store.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from mock_server.models import CreateRequest, LedgerEntry, Plan, Task
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS keys (
+    key TEXT PRIMARY KEY,
+    data TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tasks (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    created REAL NOT NULL,
+    data TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    settled INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS tasks_unsettled ON tasks (settled) WHERE settled = 0;
+CREATE TABLE IF NOT EXISTS ledger (
+    seq INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    amount TEXT NOT NULL,
+    task_id TEXT,
+    note TEXT
+);
+"""
+TABLES_CLEARED_ON_RESET = ("tasks", "ledger", "keys", "meta")
+
+
+@dataclass
+class Snapshot:
+    """Everything the service rebuilds its memory from at start."""
+
+    meta: dict[str, str] = field(default_factory=dict)
+    keys: dict[str, dict[str, Any]] = field(default_factory=dict)
+    tasks: list[Task] = field(default_factory=list)
+    ledger: list[LedgerEntry] = field(default_factory=list)
+
+
+def task_to_row(task: Task) -> tuple[str, str, float, bytes, bytes, int]:
+    data = {
+        "request": task.request.to_json(),
+        "reserved": str(task.reserved),
+        "input_seconds": str(task.input_seconds),
+        "reference_seconds": [str(s) for s in task.reference_seconds],
+        "estimated_time": task.estimated_time,
+        "user_group": task.user_group,
+    }
+    return (
+        task.id,
+        task.key,
+        task.plan.created,
+        orjson.dumps(data),
+        orjson.dumps(task.plan.to_json()),
+        int(task.settled),
+    )
+
+
+def task_from_row(row: sqlite3.Row) -> Task:
+    data = orjson.loads(row["data"])
+    return Task(
+        id=row["id"],
+        key=row["key"],
+        request=CreateRequest.from_json(data["request"]),
+        plan=Plan.from_json(orjson.loads(row["plan"])),
+        reserved=Decimal(data["reserved"]),
+        input_seconds=Decimal(data["input_seconds"]),
+        reference_seconds=tuple(Decimal(s) for s in data["reference_seconds"]),
+        estimated_time=data["estimated_time"],
+        user_group=data["user_group"],
+        settled=bool(row["settled"]),
+    )
+
+
+def _entry_row(entry: LedgerEntry) -> tuple[int, float, str, str, str, str | None, str | None]:
+    return (
+        entry.seq,
+        entry.at,
+        entry.key,
+        entry.kind,
+        str(entry.amount),
+        entry.task_id,
+        entry.note,
+    )
+
+
+class SqliteStore:
+    """One SQLite database; ``path`` may be ``:memory:``."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.Lock()
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def load(self) -> Snapshot:
+        db = self._db
+        return Snapshot(
+            meta={r["name"]: r["value"] for r in db.execute("SELECT name, value FROM meta")},
+            keys={r["key"]: orjson.loads(r["data"]) for r in db.execute("SELECT * FROM keys")},
+            tasks=[
+                task_from_row(r) for r in db.execute("SELECT * FROM tasks ORDER BY created, id")
+            ],
+            ledger=self.ledger_entries(),
+        )
+
+    def ledger_entries(self, key: str | None = None) -> list[LedgerEntry]:
+        query, args = "SELECT * FROM ledger ORDER BY seq", ()  # type: tuple[str, tuple[str, ...]]
+        if key is not None:
+            query, args = "SELECT * FROM ledger WHERE key = ? ORDER BY seq", (key,)
+        with self._lock:
+            rows = self._db.execute(query, args).fetchall()
+        return [
+            LedgerEntry(
+                r["seq"],
+                r["at"],
+                r["key"],
+                r["kind"],
+                Decimal(r["amount"]),
+                r["task_id"],
+                r["note"],
+            )
+            for r in rows
+        ]
+
+    def insert_task(self, task: Task, entries: Iterable[LedgerEntry]) -> None:
+        """The task and its reservation in one transaction: both or neither survive."""
+        with self.transaction() as db:
+            db.execute("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?)", task_to_row(task))
+            db.executemany(
+                "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?)", [_entry_row(e) for e in entries]
+            )
+
+    def update_plan(self, task_id: str, plan: Plan) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE tasks SET plan = ? WHERE id = ?", (orjson.dumps(plan.to_json()), task_id)
+            )
+
+    def settle(self, settlements: Iterable[tuple[str, list[LedgerEntry]]]) -> None:
+        """Mark tasks settled together with their ledger entries, in one transaction."""
+        with self.transaction() as db:
+            for task_id, entries in settlements:
+                db.execute("UPDATE tasks SET settled = 1 WHERE id = ?", (task_id,))
+                db.executemany(
+                    "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [_entry_row(e) for e in entries],
+                )
+
+    def put_keys(self, keys: dict[str, dict[str, Any]], entries: Iterable[LedgerEntry]) -> None:
+        with self.transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO keys VALUES (?, ?)",
+                [(k, orjson.dumps(v)) for k, v in keys.items()],
+            )
+            db.executemany(
+                "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?)", [_entry_row(e) for e in entries]
+            )
+
+    def set_meta(self, **values: str) -> None:
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO meta VALUES (?, ?)", values.items())
+
+    def reset(self) -> None:
+        with self.transaction() as db:
+            for table in TABLES_CLEARED_ON_RESET:
+                db.execute(f"DELETE FROM {table}")
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,107 @@
+"""Fixtures for wanmock's own tests: a fake on a virtual clock, in process or on a port."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from mock_server.app import create_app
+from mock_server.config import Config
+from mock_server.service import Fake
+
+KEY = "sk-wanmock-test"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+BODY: dict[str, Any] = {
+    "model": "wan2.6-reference-video",
+    "prompt": "A person dancing",
+    "video_urls": ["https://cdn.example.com/ref.mp4"],
+}
+
+
+def virtual_config(**overrides: Any) -> Config:
+    """A config for tests: nothing on disk, time stands still until advanced."""
+    return Config(**{"db": ":memory:", "clock": "virtual", **overrides})
+
+
+
+
+@pytest.fixture
+def make_fake() -> Iterator[Callable[..., Fake]]:
+    fakes: list[Fake] = []
+
+    def make(**overrides: Any) -> Fake:
+        fake = Fake(virtual_config(**overrides))
+        fakes.append(fake)
+        return fake
+
+    yield make
+    for fake in fakes:
+        fake.store.close()
+
+
+@pytest.fixture
+def fake(make_fake: Callable[..., Fake]) -> Fake:
+    return make_fake()
+
+
+class Api:
+    """A test client that speaks the fake's API with the default key."""
+
+    def __init__(self, client: TestClient, fake: Fake) -> None:
+        self.client = client
+        self.fake = fake
+
+    def create(self, body: dict[str, Any] | None = None, **fields: Any) -> Any:
+        return self.client.post("/v1/videos/generations", json={**(body or BODY), **fields},
+                                headers=AUTH)
+
+    def created(self, body: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+        response = self.create(body, **fields)
+        assert response.status_code == 200, response.text
+        task: dict[str, Any] = response.json()
+        return task
+
+    def poll(self, task_id: str, headers: dict[str, str] | None = None) -> Any:
+        return self.client.get(f"/v1/tasks/{task_id}", headers=AUTH if headers is None else headers)
+
+    def status(self, task_id: str) -> dict[str, Any]:
+        response = self.poll(task_id)
+        assert response.status_code == 200, response.text
+        task: dict[str, Any] = response.json()
+        return task
+
+    def advance(self, seconds: float) -> Any:
+        response = self.client.post("/_mock/clock/advance", json={"seconds": seconds})
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def control(self, method: str, path: str, **kwargs: Any) -> Any:
+        return self.client.request(method, f"/_mock{path}", **kwargs)
+
+    def balance(self, key: str = KEY) -> dict[str, str]:
+        balances: dict[str, dict[str, str]] = self.control("GET", f"/ledger?key={key}").json()["balances"]
+        return balances[key]
+
+
+@pytest.fixture
+def make_api(make_fake: Callable[..., Fake]) -> Iterator[Callable[..., Api]]:
+    clients: list[TestClient] = []
+
+    def make(**overrides: Any) -> Api:
+        fake = make_fake(**overrides)
+        client = TestClient(create_app(fake=fake), base_url="http://127.0.0.1:8080",
+                            raise_server_exceptions=False)
+        clients.append(client)
+        return Api(client, fake)
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def api(make_api: Callable[..., Api]) -> Api:
+    return make_api()
