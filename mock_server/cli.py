@@ -83,6 +83,7 @@ def serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    sock.listen(2048)  # connections queue from here on, so the banner's URL works at once
     config = config.replace(port=sock.getsockname()[1])
     try:
         app = create_app(config)

@@ -20,6 +20,7 @@ from mock_server.models import Outcome, Plan, Status
 class Observation:
     status: Status
     progress: int
+    remaining: int = 0
 
 
 def processing_progress(plan: Plan, now: float) -> int:
@@ -30,14 +31,21 @@ def processing_progress(plan: Plan, now: float) -> int:
     return 1 + min(98, int(eased * 98))
 
 
-def observe(plan: Plan, now: float) -> Observation:
+def observe(plan: Plan, now: float, estimate: int = 0) -> Observation:
+    """Status and progress at ``now``; ``remaining`` counts ``estimate`` down from creation.
+
+    EvoLink's own clients read ``task_info.estimated_time`` as seconds remaining
+    (SOURCES.md "Task object"), and the create example shows the whole estimate, so it
+    starts there, falls with time and is 0 once the task has ended.
+    """
+    if now >= plan.finish:
+        if plan.outcome == "completed":
+            return Observation("completed", 100)
+        return Observation("failed", plan.fail_progress)
+    remaining = max(0, math.ceil(plan.created + estimate - now))
     if now < plan.start:
-        return Observation("pending", 0)
-    if now < plan.finish:
-        return Observation("processing", processing_progress(plan, now))
-    if plan.outcome == "completed":
-        return Observation("completed", 100)
-    return Observation("failed", plan.fail_progress)
+        return Observation("pending", 0, remaining)
+    return Observation("processing", processing_progress(plan, now), remaining)
 
 
 def history(plan: Plan, now: float) -> list[dict[str, object]]:

@@ -66,7 +66,7 @@ def task_object(
         status=seen.status,
         task_info={
             "can_cancel": seen.status in ("pending", "processing"),
-            "estimated_time": task.estimated_time,
+            "estimated_time": seen.remaining,
         },
         type="video",
         usage={

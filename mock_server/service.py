@@ -72,7 +72,7 @@ class Fake:
     keys: dict[str, KeyInfo] = field(init=False, default_factory=dict)
     settled_listeners: list[SettledListener] = field(init=False, default_factory=list)
     reference_probe: Callable[[str], Decimal | None] = field(init=False)
-    _views: dict[str, tuple[str, int, bytes]] = field(init=False, default_factory=dict)
+    _views: dict[str, tuple[Observation, bytes]] = field(init=False, default_factory=dict)
     _clock_start: float = field(init=False, default=0.0)
     _secret: bytes = field(init=False, default=b"")
 
@@ -182,7 +182,7 @@ class Fake:
         return task
 
     def observe(self, task: Task) -> Observation:
-        return lifecycle.observe(task.plan, self.clock.now())
+        return lifecycle.observe(task.plan, self.clock.now(), task.estimated_time)
 
     def task_body(self, task: Task) -> dict[str, Any]:
         return task_object(
@@ -194,17 +194,17 @@ class Fake:
         )
 
     def task_json(self, task: Task) -> bytes:
-        """The poll's answer, re-encoded only when status or progress moved."""
+        """The poll's answer, re-encoded only when what it shows has moved."""
         seen = self.observe(task)
         cached = self._views.get(task.id)
-        if cached is not None and cached[0] == seen.status and cached[1] == seen.progress:
-            return cached[2]
+        if cached is not None and cached[0] == seen:
+            return cached[1]
         body = orjson.dumps(
             task_object(
                 task, seen, self.config.models[task.request.model], self.base_url, self._secret
             )
         )
-        self._views[task.id] = (seen.status, seen.progress, body)
+        self._views[task.id] = (seen, body)
         return body
 
     # -- time -----------------------------------------------------------------------

@@ -93,3 +93,16 @@ def test_lifecycle_status_and_progress_never_go_backwards(
         if seen.status != "failed":
             assert seen.progress >= last.progress
         last = seen
+
+
+def test_lifecycle_estimated_time_counts_down_from_the_estimate() -> None:
+    assert [lifecycle.observe(PLAN, t, 120).remaining for t in (1000.0, 1030.5, 1119.0)] == [
+        120, 90, 1]
+
+
+def test_lifecycle_estimated_time_is_zero_once_ended() -> None:
+    assert lifecycle.observe(PLAN, 1150.0, 120).remaining == 0
+
+
+def test_lifecycle_estimated_time_never_goes_negative_while_running_late() -> None:
+    assert lifecycle.observe(PLAN, 1140.0, 60).remaining == 0
