@@ -26,8 +26,6 @@ def virtual_config(**overrides: Any) -> Config:
     return Config(**{"db": ":memory:", "clock": "virtual", **overrides})
 
 
-
-
 @pytest.fixture
 def make_fake() -> Iterator[Callable[..., Fake]]:
     fakes: list[Fake] = []
@@ -55,8 +53,9 @@ class Api:
         self.fake = fake
 
     def create(self, body: dict[str, Any] | None = None, **fields: Any) -> Any:
-        return self.client.post("/v1/videos/generations", json={**(body or BODY), **fields},
-                                headers=AUTH)
+        return self.client.post(
+            "/v1/videos/generations", json={**(body or BODY), **fields}, headers=AUTH
+        )
 
     def created(self, body: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
         response = self.create(body, **fields)
@@ -82,7 +81,9 @@ class Api:
         return self.client.request(method, f"/_mock{path}", **kwargs)
 
     def balance(self, key: str = KEY) -> dict[str, str]:
-        balances: dict[str, dict[str, str]] = self.control("GET", f"/ledger?key={key}").json()["balances"]
+        balances: dict[str, dict[str, str]] = self.control("GET", f"/ledger?key={key}").json()[
+            "balances"
+        ]
         return balances[key]
 
 
@@ -92,8 +93,9 @@ def make_api(make_fake: Callable[..., Fake]) -> Iterator[Callable[..., Api]]:
 
     def make(**overrides: Any) -> Api:
         fake = make_fake(**overrides)
-        client = TestClient(create_app(fake=fake), base_url="http://127.0.0.1:8080",
-                            raise_server_exceptions=False)
+        client = TestClient(
+            create_app(fake=fake), base_url="http://127.0.0.1:8080", raise_server_exceptions=False
+        )
         clients.append(client)
         return Api(client, fake)
 

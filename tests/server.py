@@ -17,10 +17,12 @@ import httpx
 class ServerProcess:
     def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
         self.args = args
-        self.errors = tempfile.TemporaryFile("w+")
+        self.errors = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mock_server", "serve", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=self.errors, text=True,
+            stdout=subprocess.PIPE,
+            stderr=self.errors,
+            text=True,
             env={**os.environ, **(env or {})},
         )
         assert self.process.stdout is not None
@@ -57,7 +59,9 @@ class ServerProcess:
 
 
 @contextmanager
-def running(*args: str, db: Path | str = ":memory:", env: dict[str, str] | None = None) -> Iterator[ServerProcess]:
+def running(
+    *args: str, db: Path | str = ":memory:", env: dict[str, str] | None = None
+) -> Iterator[ServerProcess]:
     server = ServerProcess(["--db", str(db), *args], env)
     try:
         yield server

@@ -14,13 +14,29 @@ TASK_ID = re.compile(r"task-unified-(\d+)-[a-z0-9]{8}")
 
 def test_create_answers_the_documented_task_object(api: Api) -> None:
     task = api.created()
-    assert set(task) == {"created", "id", "model", "object", "progress", "status",
-                         "task_info", "type", "usage"}
+    assert set(task) == {
+        "created",
+        "id",
+        "model",
+        "object",
+        "progress",
+        "status",
+        "task_info",
+        "type",
+        "usage",
+    }
     assert (task["object"], task["type"], task["status"], task["progress"]) == (
-        "video.generation.task", "video", "pending", 0)
+        "video.generation.task",
+        "video",
+        "pending",
+        0,
+    )
     assert task["task_info"] == {"can_cancel": True, "estimated_time": 120}
-    assert task["usage"] == {"billing_rule": "per_second", "credits_reserved": 47.6,
-                             "user_group": "default"}
+    assert task["usage"] == {
+        "billing_rule": "per_second",
+        "credits_reserved": 47.6,
+        "user_group": "default",
+    }
 
 
 def test_create_task_id_embeds_the_creation_time(api: Api) -> None:
@@ -47,11 +63,17 @@ def test_query_without_a_key_is_401(api: Api) -> None:
 
 
 def test_create_with_an_unknown_key_is_401(api: Api) -> None:
-    response = api.client.post("/v1/videos/generations", json=BODY,
-                               headers={"Authorization": "Bearer sk-nope"})
+    response = api.client.post(
+        "/v1/videos/generations", json=BODY, headers={"Authorization": "Bearer sk-nope"}
+    )
     assert response.status_code == 401
-    assert response.json() == {"error": {"code": 401, "message": "Invalid authentication credentials",
-                                         "type": "authentication_error"}}
+    assert response.json() == {
+        "error": {
+            "code": 401,
+            "message": "Invalid authentication credentials",
+            "type": "authentication_error",
+        }
+    }
 
 
 def test_query_of_another_keys_task_is_404(api: Api) -> None:
@@ -59,16 +81,29 @@ def test_query_of_another_keys_task_is_404(api: Api) -> None:
     task = api.created()
     response = api.poll(task["id"], headers={"Authorization": "Bearer sk-other"})
     assert response.status_code == 404
-    assert response.json()["error"] == {"code": 404, "message": "Task not found or expired",
-                                        "type": "not_found_error", "param": "task_id"}
+    assert response.json()["error"] == {
+        "code": 404,
+        "message": "Task not found or expired",
+        "type": "not_found_error",
+        "param": "task_id",
+    }
 
 
 def test_query_of_an_unknown_task_is_404(api: Api) -> None:
     assert api.poll("task-unified-1757169743-7cvnl5zw").status_code == 404
 
 
-@pytest.mark.parametrize("task_id", ["nope", "task-unified-abc-12345678", "task-unified-1-ABCDEFGH",
-                                     "task-unified-1757169743-7cvnl5z", "%00", "a/b"])
+@pytest.mark.parametrize(
+    "task_id",
+    [
+        "nope",
+        "task-unified-abc-12345678",
+        "task-unified-1-ABCDEFGH",
+        "task-unified-1757169743-7cvnl5z",
+        "%00",
+        "a/b",
+    ],
+)
 def test_query_of_a_malformed_id_is_400(api: Api, task_id: str) -> None:
     response = api.poll(task_id)
     assert response.status_code == 400
@@ -95,8 +130,11 @@ def test_completed_task_has_results_and_cannot_be_cancelled(api: Api) -> None:
 
 def test_failed_task_carries_an_error_and_no_results(api: Api) -> None:
     task = api.created()
-    api.control("POST", f"/tasks/{task['id']}/fail",
-                json={"code": "content_policy_violation", "message": "Flagged"})
+    api.control(
+        "POST",
+        f"/tasks/{task['id']}/fail",
+        json={"code": "content_policy_violation", "message": "Flagged"},
+    )
     failed = api.status(task["id"])
     assert failed["status"] == "failed" and "results" not in failed
     assert failed["error"]["code"] == "content_policy_violation"
@@ -109,15 +147,18 @@ def test_create_with_malformed_json_is_400(api: Api) -> None:
     assert response.json()["error"]["type"] == "invalid_request_error"
 
 
-@pytest.mark.parametrize("raw", [b"", b"null", b"[]", b'"text"', b"\xff\xfe", b'{"prompt": "\\ud800"}'])
+@pytest.mark.parametrize(
+    "raw", [b"", b"null", b"[]", b'"text"', b"\xff\xfe", b'{"prompt": "\\ud800"}']
+)
 def test_create_with_a_body_that_is_not_an_object_is_400(api: Api, raw: bytes) -> None:
     response = api.client.post("/v1/videos/generations", content=raw, headers=AUTH)
     assert response.status_code == 400
 
 
 def test_create_with_a_huge_body_is_413(api: Api) -> None:
-    response = api.client.post("/v1/videos/generations", headers=AUTH,
-                               content=b'{"prompt": "' + b"x" * 2_000_000 + b'"}')
+    response = api.client.post(
+        "/v1/videos/generations", headers=AUTH, content=b'{"prompt": "' + b"x" * 2_000_000 + b'"}'
+    )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == 413
 
@@ -127,8 +168,11 @@ def test_create_beyond_the_balance_is_402(make_api: Callable[..., Api]) -> None:
     response = api.create()
     assert response.status_code == 402
     assert response.json()["error"] == {
-        "code": 402, "message": "Insufficient quota", "type": "insufficient_quota_error",
-        "fallback_suggestion": "https://evolink.ai/dashboard/billing"}
+        "code": 402,
+        "message": "Insufficient quota",
+        "type": "insufficient_quota_error",
+        "fallback_suggestion": "https://evolink.ai/dashboard/billing",
+    }
 
 
 def test_rejected_create_stores_nothing(api: Api) -> None:

@@ -21,13 +21,19 @@ D = Decimal
 @pytest.mark.parametrize(
     ("durations", "billed"),
     [
-        ([D(3)], D(3)), ([D(12)], D(5)), ([D(5)], D(5)),
-        ([D(2), D(9)], D("4.5")), ([D(2.5), D(2.5)], D(5)), ([D(30), D(30)], D(5)),
-        ([D(1), D(2), D(3)], D("4.3")), ([D(10), D(10), D(10)], D("4.95")),
+        ([D(3)], D(3)),
+        ([D(12)], D(5)),
+        ([D(5)], D(5)),
+        ([D(2), D(9)], D("4.5")),
+        ([D(2.5), D(2.5)], D(5)),
+        ([D(30), D(30)], D(5)),
+        ([D(1), D(2), D(3)], D("4.3")),
+        ([D(10), D(10), D(10)], D("4.95")),
     ],
 )
-def test_billing_input_seconds_follow_the_documented_caps(durations: list[Decimal],
-                                                          billed: Decimal) -> None:
+def test_billing_input_seconds_follow_the_documented_caps(
+    durations: list[Decimal], billed: Decimal
+) -> None:
     assert billing.input_seconds(durations) == billed
 
 
@@ -76,8 +82,11 @@ def test_billing_credits_text_has_no_exponent() -> None:
 
 
 operations = st.lists(
-    st.tuples(st.sampled_from(["grant", "create", "complete", "fail", "cancel"]),
-              st.integers(0, 4), st.decimals(0, 200, places=2)),
+    st.tuples(
+        st.sampled_from(["grant", "create", "complete", "fail", "cancel"]),
+        st.integers(0, 4),
+        st.decimals(0, 200, places=2),
+    ),
     max_size=60,
 )
 

@@ -12,25 +12,47 @@ from tests.server import ServerProcess, running
 
 
 def test_cli_help_lists_every_flag() -> None:
-    out = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--help"],
-                         capture_output=True, text=True, check=True).stdout
-    for flag in ("--host", "--port", "--db", "--clock", "--time-scale", "--profile", "--seed",
-                 "--api-key", "--allow-callback-host", "--callback-ca-file", "--control-token",
-                 "--config"):
+    out = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for flag in (
+        "--host",
+        "--port",
+        "--db",
+        "--clock",
+        "--time-scale",
+        "--profile",
+        "--seed",
+        "--api-key",
+        "--allow-callback-host",
+        "--callback-ca-file",
+        "--control-token",
+        "--config",
+    ):
         assert flag in out
 
 
 def test_cli_bad_flag_value_is_a_readable_error() -> None:
-    result = subprocess.run([sys.executable, "-m", "mock_server", "serve", "--clock", "sideways"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--clock", "sideways"],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 2
     assert "--clock" in result.stderr and "sideways" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_cli_bad_environment_value_names_the_variable() -> None:
-    result = subprocess.run([sys.executable, "-m", "mock_server", "serve"], capture_output=True,
-                            text=True, env={"WANMOCK_TIME_SCALE": "fast", "PATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve"],
+        capture_output=True,
+        text=True,
+        env={"WANMOCK_TIME_SCALE": "fast", "PATH": ""},
+    )
     assert result.returncode == 2 and "WANMOCK_TIME_SCALE" in result.stderr
 
 
@@ -56,19 +78,29 @@ def test_cli_kill_9_loses_no_acknowledged_task_or_ledger_entry(tmp_path: Path) -
     db = tmp_path / "state.db"
     server = ServerProcess(["--db", str(db), "--clock", "virtual"])
     try:
-        ids = [server.client.post("/v1/videos/generations", json=BODY, headers=AUTH).json()["id"]
-               for _ in range(5)]
+        ids = [
+            server.client.post("/v1/videos/generations", json=BODY, headers=AUTH).json()["id"]
+            for _ in range(5)
+        ]
         server.client.post("/_mock/clock/advance", json={"seconds": 3600})
-        ids.append(server.client.post("/v1/videos/generations", json=BODY, headers=AUTH).json()["id"])
-        before = {i: server.client.get(f"/v1/tasks/{i}", headers=AUTH).text
-                  .replace(server.base_url, "BASE") for i in ids}
+        ids.append(
+            server.client.post("/v1/videos/generations", json=BODY, headers=AUTH).json()["id"]
+        )
+        before = {
+            i: server.client.get(f"/v1/tasks/{i}", headers=AUTH).text.replace(
+                server.base_url, "BASE"
+            )
+            for i in ids
+        }
         ledger = server.client.get("/_mock/ledger").json()
         now = server.client.get("/_mock/clock").json()["now"]
     finally:
         server.kill()
     with running("--clock", "virtual", db=db) as again:
-        after = {i: again.client.get(f"/v1/tasks/{i}", headers=AUTH).text
-                 .replace(again.base_url, "BASE") for i in ids}
+        after = {
+            i: again.client.get(f"/v1/tasks/{i}", headers=AUTH).text.replace(again.base_url, "BASE")
+            for i in ids
+        }
         assert after == before
         assert again.client.get("/_mock/ledger").json() == ledger
         assert again.client.get("/_mock/clock").json()["now"] == now

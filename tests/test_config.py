@@ -13,7 +13,12 @@ from mock_server.config import ConfigError, load_config
 def test_config_defaults_match_the_documentation() -> None:
     config = load_config({}, env={})
     assert (config.host, config.port, config.db, config.clock, config.profile) == (
-        "127.0.0.1", 8080, ".wanmock/state.db", "real", "realistic")
+        "127.0.0.1",
+        8080,
+        ".wanmock/state.db",
+        "real",
+        "realistic",
+    )
     assert config.keys == {"sk-wanmock-test": Decimal("1000")}
 
 
@@ -34,9 +39,16 @@ def test_config_repeatable_environment_is_comma_separated() -> None:
     assert config.keys == {"a": Decimal("1"), "b": Decimal("1000")}
 
 
-@pytest.mark.parametrize(("name", "value"), [("WANMOCK_PORT", "99999"), ("WANMOCK_CLOCK", "fast"),
-                                             ("WANMOCK_TIME_SCALE", "0"), ("WANMOCK_API_KEY", "k=-5"),
-                                             ("WANMOCK_SEED", "x")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("WANMOCK_PORT", "99999"),
+        ("WANMOCK_CLOCK", "fast"),
+        ("WANMOCK_TIME_SCALE", "0"),
+        ("WANMOCK_API_KEY", "k=-5"),
+        ("WANMOCK_SEED", "x"),
+    ],
+)
 def test_config_bad_value_names_its_source(name: str, value: str) -> None:
     with pytest.raises(ConfigError, match=name):
         load_config({}, env={name: value})

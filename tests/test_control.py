@@ -21,8 +21,18 @@ def test_control_advance_moves_the_clock_exactly(api: Api) -> None:
     assert api.advance(12.5)["now"] == start + 12.5
 
 
-@pytest.mark.parametrize("body", [b"{}", b'{"seconds": -1}', b'{"seconds": "5"}',
-                                  b'{"seconds": true}', b'{"seconds": 1e999}', b"[5]", b"{"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"{}",
+        b'{"seconds": -1}',
+        b'{"seconds": "5"}',
+        b'{"seconds": true}',
+        b'{"seconds": 1e999}',
+        b"[5]",
+        b"{",
+    ],
+)
 def test_control_advance_rejects_bad_seconds(api: Api, body: bytes) -> None:
     response = api.control("POST", "/clock/advance", content=body)
     assert response.status_code == 400 and response.json()["error"]["param"] == "seconds"
@@ -37,8 +47,12 @@ def test_control_complete_finishes_a_pending_task_and_charges(api: Api) -> None:
     task = api.created()
     api.control("POST", f"/tasks/{task['id']}/complete")
     assert api.status(task["id"])["status"] == "completed"
-    assert api.balance() == {"credits": "952.4", "granted": "1000", "reserved": "0",
-                             "charged": "47.6"}
+    assert api.balance() == {
+        "credits": "952.4",
+        "granted": "1000",
+        "reserved": "0",
+        "charged": "47.6",
+    }
 
 
 def test_control_fail_releases_the_reservation(api: Api) -> None:
@@ -77,8 +91,12 @@ def test_control_tasks_show_plan_history_and_billing(api: Api) -> None:
     api.advance(3600)
     view = api.control("GET", f"/tasks/{task['id']}").json()
     assert [h["status"] for h in view["history"]] == ["pending", "processing", "completed"]
-    assert view["billing"] == {"reserved": "47.6", "input_seconds": "5",
-                               "reference_seconds": ["5"], "settled": True}
+    assert view["billing"] == {
+        "reserved": "47.6",
+        "input_seconds": "5",
+        "reference_seconds": ["5"],
+        "settled": True,
+    }
     assert view["task"]["status"] == "completed"
 
 
@@ -96,21 +114,38 @@ def test_control_put_keys_sets_the_available_balance(api: Api) -> None:
     assert (balance["credits"], balance["reserved"]) == ("100", "47.6")
 
 
-@pytest.mark.parametrize("body", [{}, {"keys": []}, {"keys": {"k": {"credits": "-1"}}},
-                                  {"keys": {"k": {"credits": "lots"}}}, {"keys": {"a b": {}}},
-                                  {"keys": {"k": {"user_group": "gold"}}},
-                                  {"keys": {"k": {"models": ["sora"]}}}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"keys": []},
+        {"keys": {"k": {"credits": "-1"}}},
+        {"keys": {"k": {"credits": "lots"}}},
+        {"keys": {"a b": {}}},
+        {"keys": {"k": {"user_group": "gold"}}},
+        {"keys": {"k": {"models": ["sora"]}}},
+    ],
+)
 def test_control_put_keys_rejects_bad_bodies(api: Api, body: object) -> None:
     response = api.control("PUT", "/keys", json=body)
     assert response.status_code == 400 and "error" in response.json()
 
 
 def test_control_key_limited_to_a_model_gets_403_for_others(api: Api) -> None:
-    api.control("PUT", "/keys", json={"keys": {"sk-flash": {
-        "credits": "100", "models": ["wan2.6-reference-video-flash"]}}})
-    response = api.client.post("/v1/videos/generations", headers={"Authorization": "Bearer sk-flash"},
-                               json={"model": "wan2.6-reference-video", "prompt": "x",
-                                     "video_urls": ["https://a.com/1.mp4"]})
+    api.control(
+        "PUT",
+        "/keys",
+        json={"keys": {"sk-flash": {"credits": "100", "models": ["wan2.6-reference-video-flash"]}}},
+    )
+    response = api.client.post(
+        "/v1/videos/generations",
+        headers={"Authorization": "Bearer sk-flash"},
+        json={
+            "model": "wan2.6-reference-video",
+            "prompt": "x",
+            "video_urls": ["https://a.com/1.mp4"],
+        },
+    )
     assert response.status_code == 403 and response.json()["error"]["param"] == "model"
 
 
@@ -146,7 +181,9 @@ def test_control_token_is_required_when_set(make_fake: Callable[..., object]) ->
     assert ok.status_code == 200
 
 
-def test_control_refuses_non_loopback_peers_without_a_token(make_fake: Callable[..., object]) -> None:
+def test_control_refuses_non_loopback_peers_without_a_token(
+    make_fake: Callable[..., object],
+) -> None:
     client = TestClient(create_app(fake=make_fake()), client=("203.0.113.9", 5000))  # type: ignore[arg-type]
     assert client.get("/_mock/health").status_code == 403
     assert client.get("/v1/tasks/task-unified-1-abcdefgh", headers=AUTH).status_code == 404

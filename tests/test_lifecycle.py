@@ -47,8 +47,9 @@ def test_lifecycle_history_lists_only_what_has_happened() -> None:
 
 
 def test_lifecycle_realistic_estimate_matches_the_documented_example() -> None:
-    estimate = lifecycle.estimated_seconds(MODELS["wan2.6-reference-video"], "720p", 5,
-                                           TIMING_PROFILES["realistic"])
+    estimate = lifecycle.estimated_seconds(
+        MODELS["wan2.6-reference-video"], "720p", 5, TIMING_PROFILES["realistic"]
+    )
     assert lifecycle.estimated_time(estimate) == 120
 
 
@@ -67,13 +68,23 @@ def test_lifecycle_fast_profile_finishes_within_seconds() -> None:
 
 plans = st.builds(
     lambda created, queue, run, curve, fail: Plan(
-        created=created, start=created + queue, finish=created + queue + run, curve=curve,
-        outcome="failed" if fail else "completed", fail_progress=37 if fail else 0),
-    st.floats(0, 2e9), st.floats(0, 100), st.floats(0, 600), st.sampled_from([1.0, 1.5, 2.0]),
+        created=created,
+        start=created + queue,
+        finish=created + queue + run,
+        curve=curve,
+        outcome="failed" if fail else "completed",
+        fail_progress=37 if fail else 0,
+    ),
+    st.floats(0, 2e9),
+    st.floats(0, 100),
+    st.floats(0, 600),
+    st.sampled_from([1.0, 1.5, 2.0]),
     st.booleans(),
 )
 advances = st.lists(st.floats(0, 300), max_size=30)
-forcing = st.one_of(st.none(), st.tuples(st.integers(0, 29), st.sampled_from(["completed", "failed"])))
+forcing = st.one_of(
+    st.none(), st.tuples(st.integers(0, 29), st.sampled_from(["completed", "failed"]))
+)
 
 
 @given(plans, advances, forcing)
@@ -97,7 +108,10 @@ def test_lifecycle_status_and_progress_never_go_backwards(
 
 def test_lifecycle_estimated_time_counts_down_from_the_estimate() -> None:
     assert [lifecycle.observe(PLAN, t, 120).remaining for t in (1000.0, 1030.5, 1119.0)] == [
-        120, 90, 1]
+        120,
+        90,
+        1,
+    ]
 
 
 def test_lifecycle_estimated_time_is_zero_once_ended() -> None:

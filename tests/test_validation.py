@@ -57,8 +57,10 @@ def test_validation_rule_table(field: str, rule: str, value: Any, status: int) -
         body[field] = value
     error = rejection(body)
     assert (error.status, error.param) == (status, field)
-    assert error.body()["error"]["type"] == {400: "invalid_request_error",
-                                             404: "not_found_error"}[status]
+    assert (
+        error.body()["error"]["type"]
+        == {400: "invalid_request_error", 404: "not_found_error"}[status]
+    )
 
 
 def test_validation_defaults_follow_the_docs() -> None:
