@@ -1,1 +1,95 @@
-"""pytest fixtures for testing code that calls EvoLink's Wan2.6 API against wanmock."""
+"""pytest fixtures for code that calls EvoLink's Wan2.6 API: ``wanmock``, ``wanmock_server``.
+
+Installed with the package (entry point ``pytest11``), so a test file needs no conftest:
+
+    def test_my_client(wanmock):
+        video = my_client.generate("A person dancing", ["https://example.com/ref.mp4"])
+        ...
+
+The plugin only builds and tears down public objects of ``mock_server.embedded``; heavy
+imports happen when a fixture is first used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+MARKER = "wanmock_contract"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("wanmock", "EvoLink Wan2.6 fake")
+    group.addoption(
+        "--wan-base-url",
+        default=None,
+        help=f"run tests marked {MARKER} against this real endpoint instead of the fake",
+    )
+    group.addoption("--wan-api-key", default=None, help="API key for --wan-base-url")
+    group.addoption(
+        "--wan-allow-spend",
+        default="0",
+        metavar="CREDITS",
+        help="credits the real-endpoint tests may spend (default 0: free checks only)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}: a contract test that can also run against the real endpoint (--wan-base-url)",
+    )
+
+
+@pytest.fixture
+def wanmock() -> Iterator[Any]:
+    """An isolated in-process fake with a virtual clock; httpx calls to the real hosts
+    (api.evolink.ai, files-api.evolink.ai) reach it unchanged."""
+    from mock_server.embedded import EmbeddedFake
+
+    fake = EmbeddedFake()
+    fake.route()
+    try:
+        yield fake
+    finally:
+        fake.close()
+
+
+@pytest.fixture(scope="session")
+def _wanmock_server_session() -> Iterator[Any]:
+    from mock_server.embedded import ServerThread
+
+    server = ServerThread()
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+@dataclass(frozen=True)
+class RealEndpoint:
+    """The real API, for tests marked ``wanmock_contract`` run with ``--wan-base-url``."""
+
+    base_url: str
+    api_key: str
+    allow_spend: str
+    is_real: bool = True
+
+
+@pytest.fixture
+def wanmock_server(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The fake on a real port (``.base_url``, ``.api_key``), one per session, reset per
+    test. In a ``wanmock_contract`` test run with ``--wan-base-url`` it is the real API."""
+    real_url = request.config.getoption("--wan-base-url")
+    if real_url and request.node.get_closest_marker(MARKER):
+        key = request.config.getoption("--wan-api-key")
+        if not key:
+            pytest.fail("--wan-base-url needs --wan-api-key")
+        yield RealEndpoint(real_url.rstrip("/"), key, request.config.getoption("--wan-allow-spend"))
+        return
+    server = request.getfixturevalue("_wanmock_server_session")
+    server.reset()
+    yield server

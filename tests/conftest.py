@@ -12,6 +12,8 @@ from mock_server.app import create_app
 from mock_server.config import Config
 from mock_server.service import Fake
 
+pytest_plugins = ["pytester"]
+
 KEY = "sk-wanmock-test"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 BODY: dict[str, Any] = {
