@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mock_server.catalog import ModelProfile, TimingProfile
 from mock_server.models import Outcome, Plan, Status
@@ -90,3 +90,31 @@ def end_now(
     if seen.status in ("completed", "failed"):
         return plan
     return plan.ended_at(now, outcome, code, message, forced, seen.progress)
+
+
+def shaped(
+    plan: Plan,
+    *,
+    queue_seconds: float | None = None,
+    processing_seconds: float | None = None,
+    curve: float | None = None,
+    outcome: Outcome | None = None,
+    code: str | None = None,
+    message: str | None = None,
+) -> Plan:
+    """A drawn plan with a scenario's overrides: timings, curve, outcome.
+
+    A failure happens at the end of processing and keeps the progress reached there,
+    so a failing task also never shows its progress fall.
+    """
+    start = plan.created + queue_seconds if queue_seconds is not None else plan.start
+    run = processing_seconds if processing_seconds is not None else plan.finish - plan.start
+    new = replace(
+        plan, start=start, finish=start + run, curve=curve or plan.curve, forced="scenario"
+    )
+    if outcome == "failed":
+        reached = processing_progress(new, new.finish) if run > 0 else 0
+        return replace(
+            new, outcome="failed", error_code=code, error_message=message, fail_progress=reached
+        )
+    return new

@@ -120,3 +120,18 @@ def test_lifecycle_estimated_time_is_zero_once_ended() -> None:
 
 def test_lifecycle_estimated_time_never_goes_negative_while_running_late() -> None:
     assert lifecycle.observe(PLAN, 1140.0, 60).remaining == 0
+
+
+def test_lifecycle_shaped_plan_takes_the_scenario_timings() -> None:
+    plan = lifecycle.shaped(PLAN, queue_seconds=5, processing_seconds=300)
+    assert (plan.start, plan.finish) == (1005.0, 1305.0)
+
+
+def test_lifecycle_shaped_failure_keeps_the_progress_reached() -> None:
+    plan = lifecycle.shaped(PLAN, outcome="failed", code="service_error", message="x")
+    assert lifecycle.observe(plan, plan.finish) == lifecycle.Observation("failed", 99)
+
+
+def test_lifecycle_shaped_instant_failure_shows_no_progress() -> None:
+    plan = lifecycle.shaped(PLAN, queue_seconds=0, processing_seconds=0, outcome="failed")
+    assert lifecycle.observe(plan, PLAN.created) == lifecycle.Observation("failed", 0)
