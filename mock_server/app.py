@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from mock_server import control
+from mock_server import control, files, results
 from mock_server.clock import idle
 from mock_server.config import Config
 from mock_server.errors import ApiError
@@ -40,6 +40,7 @@ async def create_generation(request: Request) -> Response:
         await fake.on_request()
         key = fake.authenticate(request.headers.get("authorization"))
         body = await read_json(request, fake.config.max_body_bytes, param="model")
+        await fake.media.prefetch(body)  # --fetch-references only: probe unknown URLs
         task = fake.create_task(key, body)
     except ApiError as error:
         return error_response(error)
@@ -86,6 +87,7 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
+            await fake.outbox.aclose()  # attempts in flight give their claims back
             fake.persist_clock()
             fake.store.close()
 
@@ -94,6 +96,8 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
             Route("/v1/videos/generations", create_generation, methods=["POST"]),
             Route("/v1/tasks/{task_id:path}", get_task, methods=["GET"]),
             Mount("/_mock", routes=control.routes),
+            *files.routes,
+            *results.routes,
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,

@@ -120,3 +120,18 @@ DEFAULT_REFERENCE_SECONDS: Final = Decimal("5")
 # Result links and uploads expire (SOURCES.md "Results", "Files").
 RESULT_TTL_SECONDS: Final = 24 * 3600
 UPLOAD_TTL_SECONDS: Final = 72 * 3600
+
+# Reference video rules (SOURCES.md "Media"): mp4 or mov, 2-30 s, at most 100 MB.
+REFERENCE_FORMATS: Final = ("mp4", "mov")
+REFERENCE_SECONDS_RANGE: Final = (Decimal("2"), Decimal("30"))
+MAX_FILE_BYTES: Final = 100 * 1024 * 1024
+
+# The file service (SOURCES.md "Files"): files per key by user group, page sizes, types.
+FILE_QUOTA: Final = 100
+FILE_QUOTA_VIP: Final = 500
+FILE_PAGE_SIZE: Final = (20, 100)  # default, maximum
+UPLOAD_IMAGE_TYPES: Final = ("image/jpeg", "image/png", "image/gif", "image/webp")
+
+# Rendered results: the fake's own choice of frame rate and audio (SOURCES.md "Media").
+RESULT_FPS: Final = 24
+RESULT_AUDIO_RATE: Final = 48000

@@ -6,9 +6,10 @@ import argparse
 import socket
 import sys
 from collections.abc import Sequence
+from typing import Any
 
-from mock_server import __version__
-from mock_server.config import SETTINGS, Config, ConfigError, load_config
+from mock_server import __version__, receiver
+from mock_server.config import SETTINGS, Config, ConfigError, load_config, parse_bool
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,11 +27,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for setting in SETTINGS:
         default = "" if setting.default in ((), None) else f" (default: {setting.default})"
+        # a boolean flag given bare means true: --fetch-references
+        bare: dict[str, Any] = (
+            {"nargs": "?", "const": "true"} if setting.parse is parse_bool else {}
+        )
         serve.add_argument(
             setting.flag,
             dest=setting.name,
             action="append" if setting.repeatable else "store",
             metavar=setting.metavar,
+            **bare,
             help=f"{setting.help}{default} [env {setting.env}]",
         )
     serve.add_argument(
@@ -42,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["critical", "error", "warning", "info", "debug"],
         help="server log level (default: warning)",
     )
+    receiver.add_parser(commands)
     return parser
 
 
@@ -110,6 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return serve(args)
+    if args.command == "receiver":
+        return receiver.run(args)
     parser.print_help()
     return 0
 

@@ -126,6 +126,11 @@ def monotonic() -> float:
     return time.perf_counter()
 
 
+def scale_of(clock: Clock) -> float:
+    """Server seconds per real second: a real clock's time scale; 1 for the others."""
+    return clock.time_scale if isinstance(clock, RealClock) else 1.0
+
+
 def make_clock(
     mode: str, *, time_scale: float = 1.0, step: float = 1.0, start: float | None = None
 ) -> Clock:

@@ -44,6 +44,21 @@ def parse_positive_float(text: str) -> float:
     return value
 
 
+def parse_positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+def parse_host(text: str) -> str:
+    """A host as a URL names it: ``[::1]`` and ``::1`` alike, in lower case."""
+    host = text.strip().strip("[]").lower()
+    if not host or any(c.isspace() or c in "/@?#" for c in host):
+        raise ValueError("expected a host name or address, such as 127.0.0.1 or localhost")
+    return host
+
+
 def parse_port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
@@ -139,7 +154,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "allow_callback_host",
-        str.lower,
+        parse_host,
         (),
         "let callbacks reach this host even if internal (a local receiver); repeatable",
         repeatable=True,
@@ -147,6 +162,14 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "callback_ca_file", str, None, "PEM file of a CA that callback TLS trusts", metavar="PEM"
+    ),
+    Setting(
+        "callback_wall_timeout",
+        parse_positive_float,
+        10.0,
+        "virtual/stepped clock: real seconds to wait for a callback answer before the "
+        "attempt counts as the 10 s timeout",
+        metavar="SECONDS",
     ),
     Setting(
         "control_token",
@@ -176,6 +199,48 @@ SETTINGS: tuple[Setting, ...] = (
         "duration assumed for a reference video the fake cannot probe",
         metavar="SECONDS",
     ),
+    Setting(
+        "media_dir",
+        str,
+        ".wanmock/media",
+        "where uploaded files and the cache of rendered result videos live",
+        metavar="DIR",
+    ),
+    Setting(
+        "fetch_references",
+        parse_bool,
+        False,
+        "download and probe reference URLs the fake does not know (off: no outbound requests)",
+    ),
+    Setting(
+        "media_manifest",
+        str,
+        (),
+        "JSON file of known reference URLs (URL -> duration, format, size); repeatable",
+        repeatable=True,
+        metavar="FILE",
+    ),
+    Setting(
+        "file_quota",
+        parse_positive_int,
+        catalog.FILE_QUOTA,
+        "files a key of the default group may keep uploaded",
+        metavar="N",
+    ),
+    Setting(
+        "file_quota_vip",
+        parse_positive_int,
+        catalog.FILE_QUOTA_VIP,
+        "files a key of the vip group may keep uploaded",
+        metavar="N",
+    ),
+    Setting(
+        "max_file_bytes",
+        parse_positive_int,
+        catalog.MAX_FILE_BYTES,
+        "largest upload the file API accepts (bigger gets business code 40001)",
+        metavar="BYTES",
+    ),
 )
 SETTINGS_BY_NAME = MappingProxyType({s.name: s for s in SETTINGS})
 
@@ -193,10 +258,17 @@ class Config:
     api_key: tuple[tuple[str, Decimal], ...] = ()
     allow_callback_host: tuple[str, ...] = ()
     callback_ca_file: str | None = None
+    callback_wall_timeout: float = 10.0
     control_token: str | None = None
     public_url: str | None = None
     max_body_bytes: int = 1_048_576
     reference_seconds: Decimal = catalog.DEFAULT_REFERENCE_SECONDS
+    media_dir: str = ".wanmock/media"
+    fetch_references: bool = False
+    media_manifest: tuple[str, ...] = ()
+    file_quota: int = catalog.FILE_QUOTA
+    file_quota_vip: int = catalog.FILE_QUOTA_VIP
+    max_file_bytes: int = catalog.MAX_FILE_BYTES
     models: Mapping[str, catalog.ModelProfile] = field(default_factory=lambda: catalog.MODELS)
 
     @property

@@ -145,6 +145,7 @@ async def _outcome_body(request: Request, fake: Fake) -> dict[str, Any]:
 
 async def complete_task(request: Request, fake: Fake) -> dict[str, Any]:
     task = fake.force(request.path_params["task_id"], "completed")
+    await fake.run_due()  # a callback now due is attempted before the answer
     return describe(fake, task)
 
 
@@ -156,6 +157,7 @@ async def fail_task(request: Request, fake: Fake) -> dict[str, Any]:
         body.get("code", DEFAULT_FAIL_CODE),
         body.get("message", DEFAULT_FAIL_MESSAGE),
     )
+    await fake.run_due()  # a callback now due is attempted before the answer
     return describe(fake, task)
 
 
@@ -169,6 +171,7 @@ async def cancel_task(request: Request, fake: Fake) -> dict[str, Any]:
         CANCEL_MESSAGE,
         forced="cancel",
     )
+    await fake.run_due()  # a callback now due is attempted before the answer
     return describe(fake, task)
 
 
@@ -189,6 +192,12 @@ async def get_keys(request: Request, fake: Fake) -> dict[str, Any]:
             for k, info in fake.keys.items()
         }
     }
+
+
+async def get_callbacks(request: Request, fake: Fake) -> dict[str, Any]:
+    """Every delivery and every attempt (mock_server/callbacks.py), oldest first."""
+    fake.settle_due()
+    return fake.outbox.describe(request.query_params.get("task_id"))
 
 
 async def get_ledger(request: Request, fake: Fake) -> dict[str, Any]:
@@ -212,4 +221,5 @@ routes = [
     Route("/keys", guarded(put_keys), methods=["PUT"]),
     Route("/keys", guarded(get_keys), methods=["GET"]),
     Route("/ledger", guarded(get_ledger), methods=["GET"]),
+    Route("/callbacks", guarded(get_callbacks), methods=["GET"]),
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
@@ -56,7 +57,10 @@ class EmbeddedFake:
     """One isolated fake (virtual clock, in-memory store) reachable through respx."""
 
     def __init__(self, config: Config | None = None) -> None:
-        self.config = config or Config(db=":memory:", clock="virtual", public_url=REAL_BASE_URL)
+        self._media = tempfile.TemporaryDirectory(prefix="wanmock-")
+        self.config = config or Config(
+            db=":memory:", clock="virtual", public_url=REAL_BASE_URL, media_dir=self._media.name
+        )
         self._loop = LoopThread()
         self.fake: Fake = self._loop.call(_run(lambda: Fake(self.config)))
         self.app = create_app(fake=self.fake)
@@ -163,6 +167,7 @@ class EmbeddedFake:
             self._router = None
         self._loop.call(_run(self.fake.store.close))
         self._loop.close()
+        self._media.cleanup()
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -177,7 +182,9 @@ class ServerThread:
     def __init__(self, config: Config | None = None) -> None:
         import uvicorn
 
-        self.config = (config or Config(db=":memory:", clock="virtual")).replace(port=free_port())
+        self._media = tempfile.TemporaryDirectory(prefix="wanmock-")
+        default = Config(db=":memory:", clock="virtual", media_dir=self._media.name)
+        self.config = (config or default).replace(port=free_port())
         self.app = create_app(self.config)
         self.fake: Fake = self.app.state.fake
         self.base_url = self.config.base_url
@@ -222,3 +229,4 @@ class ServerThread:
     def close(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+        self._media.cleanup()

@@ -138,3 +138,25 @@ class LedgerEntry:
             "task_id": self.task_id,
             "note": self.note,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class ReferenceInfo:
+    """What the fake knows of one reference video when a task is created.
+
+    ``seconds`` feeds the input billing caps (None: unknown, the configured default is
+    billed); ``problem`` is the failed-task ``(code, message)`` a reference that breaks
+    the documented rules earns (SOURCES.md "Media"); ``source`` says where the facts came
+    from: ``upload``, ``manifest``, ``fetched`` or ``default``.
+    """
+
+    seconds: Decimal | None = None
+    problem: tuple[str, str] | None = None
+    source: str = "default"
+
+    @classmethod
+    def of(cls, value: ReferenceInfo | Decimal | None) -> ReferenceInfo:
+        """Accept a bare duration too, as older ``reference_probe`` hooks return."""
+        if isinstance(value, ReferenceInfo):
+            return value
+        return cls(seconds=value, source="default" if value is None else "probe")

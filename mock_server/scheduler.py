@@ -51,6 +51,11 @@ class Scheduler:
         self._heap.clear()
         self._wake.set()
 
+    @property
+    def busy(self) -> bool:
+        """Is a run in progress (awaiting an async handler, such as a callback attempt)?"""
+        return self._lock.locked()
+
     def next_due(self) -> float | None:
         return self._heap[0].due if self._heap else None
 

@@ -20,12 +20,14 @@ import orjson
 
 from mock_server import billing, lifecycle, validation
 from mock_server.billing import Ledger
+from mock_server.callbacks import Outbox
 from mock_server.catalog import TIMING_PROFILES
 from mock_server.clock import Clock, VirtualClock, make_clock, wall_time
 from mock_server.config import Config
 from mock_server.errors import ApiError, invalid, invalid_task_id, task_not_found
 from mock_server.lifecycle import Observation
-from mock_server.models import Outcome, Task
+from mock_server.media import Media
+from mock_server.models import Outcome, ReferenceInfo, Task
 from mock_server.render import task_object
 from mock_server.scheduler import Scheduler
 from mock_server.store import SqliteStore
@@ -71,7 +73,9 @@ class Fake:
     tasks: dict[str, Task] = field(init=False, default_factory=dict)
     keys: dict[str, KeyInfo] = field(init=False, default_factory=dict)
     settled_listeners: list[SettledListener] = field(init=False, default_factory=list)
-    reference_probe: Callable[[str], Decimal | None] = field(init=False)
+    reference_probe: Callable[[str], ReferenceInfo | Decimal | None] = field(init=False)
+    media: Media = field(init=False)
+    outbox: Outbox = field(init=False)
     _views: dict[str, tuple[Observation, bytes]] = field(init=False, default_factory=dict)
     _clock_start: float = field(init=False, default=0.0)
     _secret: bytes = field(init=False, default=b"")
@@ -90,13 +94,16 @@ class Fake:
         self._secret = bytes.fromhex(meta.get("secret", secrets.token_hex(16)))
         self.scheduler = Scheduler(self.clock)
         self.scheduler.on("settle", self._settle)
-        self.reference_probe = lambda url: None
+        self.outbox = Outbox(self.config, self.store, self.clock, self.scheduler)
+        self.media = Media(self.config, self.store, self.clock)
+        self.reference_probe = self.media.reference
         self.ledger = Ledger(snapshot.ledger)
         self.keys = {k: KeyInfo.from_json(v) for k, v in snapshot.keys.items()}
         for task in snapshot.tasks:
             self._adopt(task)
             if self.clock.can_advance():
                 self.clock.set(task.plan.created)
+        self.outbox.resume()
         self.store.set_meta(clock_start=str(self._clock_start), secret=self._secret.hex())
         self._install_config_keys()
 
@@ -119,6 +126,11 @@ class Fake:
     def now(self) -> float:
         return self.clock.now()
 
+    @property
+    def result_secret(self) -> bytes:
+        """The key that signs result links (``render.result_signature``)."""
+        return self._secret
+
     # -- the public API -------------------------------------------------------------
 
     def authenticate(self, authorization: str | None, message: str = AUTH_MESSAGE) -> str:
@@ -136,9 +148,8 @@ class Fake:
             forbidden_models=info.forbidden(self.config.models),
         )
         model = self.config.models[request.model]
-        references = tuple(
-            self.reference_probe(url) or self.config.reference_seconds for url in request.video_urls
-        )
+        probes = [ReferenceInfo.of(self.reference_probe(url)) for url in request.video_urls]
+        references = tuple(p.seconds or self.config.reference_seconds for p in probes)
         billed_input = billing.input_seconds(references)
         price = billing.price_per_second(model, request.quality, request.generate_audio)
         reserve = billing.cost(model, price, billed_input, request.duration)
@@ -150,11 +161,15 @@ class Fake:
         entry = self.ledger.reserve(key, task_id, reserve, now)
         timing = TIMING_PROFILES[self.config.profile]
         estimate = lifecycle.estimated_seconds(model, request.quality, request.duration, timing)
+        plan = lifecycle.draw_plan(rng, now, estimate, timing)
+        problem = next((p.problem for p in probes if p.problem), None)
+        if problem is not None:  # a bad reference fails when work starts (SOURCES.md "Media")
+            plan = plan.ended_at(plan.start, "failed", *problem, "reference", 0)
         task = Task(
             id=task_id,
             key=key,
             request=request,
-            plan=lifecycle.draw_plan(rng, now, estimate, timing),
+            plan=plan,
             reserved=reserve,
             input_seconds=billed_input,
             reference_seconds=references,
@@ -212,7 +227,11 @@ class Fake:
     async def on_request(self) -> None:
         """Stepped clock: every API request moves time one step first."""
         step = self.clock.on_request()
-        if step:
+        if step and self.scheduler.busy:
+            # A callback attempt is in flight and its receiver may be calling us from
+            # its webhook: move time, leave the events to the run already going.
+            self.clock.set(self.clock.now() + step)
+        elif step:
             await self.scheduler.run_until(self.clock.now() + step)
 
     async def advance(self, seconds: float) -> float:
@@ -234,6 +253,10 @@ class Fake:
     def settle_due(self) -> None:
         self.scheduler.run_due_sync(self.clock.now())
 
+    async def run_due(self) -> None:
+        """Run every event due now, callback attempts included (any clock)."""
+        await self.scheduler.run_until(self.clock.now())
+
     # -- billing confirmation ---------------------------------------------------------
 
     def _settle(self, task_id: str, due: float) -> None:
@@ -248,9 +271,14 @@ class Fake:
             )
             charge = billing.cost(model, price, task.input_seconds, task.request.duration)
         entries = self.ledger.settle(task.key, task.id, task.reserved, charge, due)
-        self.store.settle([(task.id, entries)])
+        url = task.request.callback_url
+        # the callback body is what a poll answers now (byte for byte), queued with the money
+        callbacks = Outbox.rows(task.id, url, self.task_json(task) if url else b"", due)
+        self.store.settle([(task.id, entries)], callbacks)
         self.ledger.apply(entries)
         task.settled = True
+        if callbacks:
+            self.outbox.schedule(task.id, due)
         for listener in self.settled_listeners:
             listener(task, due)
 
@@ -320,12 +348,14 @@ class Fake:
 
     def reset(self) -> None:
         """Forget everything but the configuration; a virtual clock goes back to its start."""
+        self.media.reset()
         self.store.reset()
         self.tasks.clear()
         self._views.clear()
         self.keys.clear()
         self.ledger = Ledger()
         self.scheduler.clear()
+        self.outbox.reset()
         if isinstance(self.clock, VirtualClock):
             self.clock.reset(self._clock_start)
         self.store.set_meta(clock_start=str(self._clock_start), secret=self._secret.hex())

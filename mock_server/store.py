@@ -46,8 +46,43 @@ CREATE TABLE IF NOT EXISTS ledger (
     task_id TEXT,
     note TEXT
 );
+CREATE TABLE IF NOT EXISTS files (
+    file_id TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    upload_path TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    uploaded REAL NOT NULL,
+    expires REAL NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS files_by_key ON files (key, expires);
+CREATE TABLE IF NOT EXISTS callbacks (
+    task_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_due REAL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    claimed_by TEXT,
+    lease_until REAL
+);
+CREATE TABLE IF NOT EXISTS callback_attempts (
+    task_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (task_id, number)
+);
 """
-TABLES_CLEARED_ON_RESET = ("tasks", "ledger", "keys", "meta")
+TABLES_CLEARED_ON_RESET = (
+    "tasks",
+    "ledger",
+    "keys",
+    "meta",
+    "files",
+    "callbacks",
+    "callback_attempts",
+)
+FILE_COLUMNS = ("file_id", "key", "upload_path", "file_name", "uploaded", "expires")
 
 
 @dataclass
@@ -178,8 +213,16 @@ class SqliteStore:
                 "UPDATE tasks SET plan = ? WHERE id = ?", (orjson.dumps(plan.to_json()), task_id)
             )
 
-    def settle(self, settlements: Iterable[tuple[str, list[LedgerEntry]]]) -> None:
-        """Mark tasks settled together with their ledger entries, in one transaction."""
+    def settle(
+        self,
+        settlements: Iterable[tuple[str, list[LedgerEntry]]],
+        callbacks: Iterable[tuple[str, str, bytes, float]] = (),
+    ) -> None:
+        """Mark tasks settled together with their ledger entries, in one transaction.
+
+        ``callbacks`` (task id, url, body, first attempt due) enter the outbox in the same
+        transaction: a crash can neither lose a callback nor send one before billing.
+        """
         with self.transaction() as db:
             for task_id, entries in settlements:
                 db.execute("UPDATE tasks SET settled = 1 WHERE id = ?", (task_id,))
@@ -187,6 +230,11 @@ class SqliteStore:
                     "INSERT INTO ledger VALUES (?, ?, ?, ?, ?, ?, ?)",
                     [_entry_row(e) for e in entries],
                 )
+            db.executemany(
+                "INSERT OR IGNORE INTO callbacks (task_id, url, body, next_due) "
+                "VALUES (?, ?, ?, ?)",
+                callbacks,
+            )
 
     def put_keys(self, keys: dict[str, dict[str, Any]], entries: Iterable[LedgerEntry]) -> None:
         with self.transaction() as db:
@@ -206,6 +254,122 @@ class SqliteStore:
         with self.transaction() as db:
             for table in TABLES_CLEARED_ON_RESET:
                 db.execute(f"DELETE FROM {table}")
+
+    # -- uploaded files (mock_server/uploads.py): a row is a dict of FILE_COLUMNS + data --
+
+    def _file_rows(self, where: str, args: tuple[Any, ...]) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT * FROM files WHERE {where}", args).fetchall()
+        return [{**{c: r[c] for c in FILE_COLUMNS}, **orjson.loads(r["data"])} for r in rows]
+
+    def get_file(self, file_id: str) -> dict[str, Any] | None:
+        rows = self._file_rows("file_id = ?", (file_id,))
+        return rows[0] if rows else None
+
+    def live_files(
+        self, key: str, now: float, offset: int = 0, limit: int = -1
+    ) -> list[dict[str, Any]]:
+        """A key's unexpired files, newest first."""
+        where = "key = ? AND expires > ? ORDER BY uploaded DESC, file_id LIMIT ? OFFSET ?"
+        return self._file_rows(where, (key, now, limit, offset))
+
+    def count_files(self, key: str, now: float) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM files WHERE key = ? AND expires > ?", (key, now)
+            ).fetchone()
+        return int(row[0])
+
+    def expired_files(self, now: float) -> list[dict[str, Any]]:
+        return self._file_rows("expires <= ?", (now,))
+
+    def all_files(self) -> list[dict[str, Any]]:
+        return self._file_rows("1 = 1", ())
+
+    def put_file(self, row: dict[str, Any], replaces: Iterable[str] = ()) -> None:
+        """Insert a file row, deleting the rows it replaces, in one transaction."""
+        data = {k: v for k, v in row.items() if k not in FILE_COLUMNS}
+        with self.transaction() as db:
+            db.executemany("DELETE FROM files WHERE file_id = ?", [(i,) for i in replaces])
+            db.execute(
+                "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (*(row[c] for c in FILE_COLUMNS), orjson.dumps(data)),
+            )
+
+    def delete_files(self, file_ids: Iterable[str]) -> None:
+        with self.transaction() as db:
+            db.executemany("DELETE FROM files WHERE file_id = ?", [(i,) for i in file_ids])
+
+    # -- the callback outbox (mock_server/callbacks.py) ------------------------------
+
+    def callbacks(self, task_id: str | None = None, pending: bool = False) -> list[sqlite3.Row]:
+        query = "SELECT * FROM callbacks WHERE (? IS NULL OR task_id = ?)"
+        query += " AND state = 'pending'" if pending else ""
+        with self._lock:
+            return self._db.execute(query + " ORDER BY task_id", (task_id, task_id)).fetchall()
+
+    def claim_callback(
+        self,
+        task_id: str,
+        attempts: int,
+        owner: str,
+        lease_until: float,
+        now: float,
+        steal_from: str | None = None,
+    ) -> bool:
+        """Take attempt ``attempts + 1`` of a pending delivery under a lease; True if ours.
+
+        One conditional UPDATE, atomic under SQLite's write lock (and PostgreSQL's row
+        lock): of several processes racing for one attempt, exactly one wins.
+        ``steal_from`` breaks the claim of an owner known to be dead.
+        """
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE callbacks SET claimed_by = ?, lease_until = ? "
+                "WHERE task_id = ? AND state = 'pending' AND attempts = ? AND "
+                "(claimed_by IS NULL OR claimed_by IN (?, ?) OR lease_until < ?)",
+                (owner, lease_until, task_id, attempts, owner, steal_from, now),
+            )
+            return cursor.rowcount == 1
+
+    def record_callback_attempt(
+        self,
+        task_id: str,
+        owner: str,
+        attempt: dict[str, Any],
+        state: str,
+        next_due: float | None,
+    ) -> bool:
+        """Store an attempt and the delivery's next step, if ``owner`` still holds it."""
+        number = attempt["number"]
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE callbacks SET attempts = ?, state = ?, next_due = ?, claimed_by = NULL, "
+                "lease_until = NULL WHERE task_id = ? AND claimed_by = ? AND attempts = ?",
+                (number, state, next_due, task_id, owner, number - 1),
+            )
+            if cursor.rowcount != 1:
+                return False
+            db.execute(
+                "INSERT INTO callback_attempts VALUES (?, ?, ?)",
+                (task_id, number, orjson.dumps(attempt)),
+            )
+            return True
+
+    def release_callback_claims(self, owner: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE callbacks SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?",
+                (owner,),
+            )
+
+    def callback_attempts(self, task_id: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT task_id, data FROM callback_attempts WHERE (? IS NULL OR task_id = ?)",
+                (task_id, task_id),
+            ).fetchall()
+        return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
 
     def close(self) -> None:
         with self._lock:

@@ -158,7 +158,7 @@ def check_callback_url(value: object, allowed_hosts: frozenset[str] = frozenset(
     if problem is None:
         host = urlsplit(value).hostname or ""
         if host.lower() not in allowed_hosts:
-            problem = netguard.literal_host_problem(host)
+            problem = netguard.host_problem(host)
     if problem:
         raise invalid("callback_url", f"callback_url {problem}")
     return value

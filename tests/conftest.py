@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -109,3 +110,23 @@ def make_api(make_fake: Callable[..., Fake]) -> Iterator[Callable[..., Api]]:
 @pytest.fixture
 def api(make_api: Callable[..., Api]) -> Api:
     return make_api()
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One media directory per session, so each result video renders once (tests/clips.py)."""
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """``clip(seconds, fmt="mp4", audio=True)``: a tiny real video file, made once."""
+    from tests.clips import make_clip
+
+    folder = tmp_path_factory.mktemp("clips")
+
+    def make(seconds: float, fmt: str = "mp4", audio: bool = True) -> Path:
+        path = folder / f"clip-{seconds}s-{'a' if audio else 's'}.{fmt}"
+        return path if path.exists() else make_clip(path, seconds, fmt=fmt, audio=audio)
+
+    return make

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from mock_server.netguard import literal_host_problem
+from mock_server.netguard import address_problem, host_problem, literal_host_problem, parse_ip
 
 INTERNAL_HOSTS = [
     "127.0.0.1",
@@ -56,3 +58,39 @@ def test_netguard_refuses_internal_host(host: str) -> None:
 @pytest.mark.parametrize("host", PUBLIC_HOSTS)
 def test_netguard_lets_public_host_through(host: str) -> None:
     assert literal_host_problem(host) is None
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["127。0。0。1", "ＬＯＣＡＬＨＯＳＴ", "127.0.0.1.", "192.0.0.192", "168.63.129.16"],
+)
+def test_netguard_refuses_disguised_and_metadata_hosts(host: str) -> None:
+    assert literal_host_problem(host) is not None
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["localtest.me", "a.lvh.me", "127.0.0.1.nip.io", "x-10-0-0-1.sslip.io", "a-7f000001.nip.io"],
+)
+def test_netguard_refuses_public_names_for_internal_addresses(host: str) -> None:
+    assert literal_host_problem(host) is not None
+
+
+@pytest.mark.parametrize("host", ["8.8.8.8.nip.io", "app-93-184-216-34.sslip.io", "nip.io"])
+def test_netguard_lets_wildcard_dns_of_public_addresses_through(host: str) -> None:
+    assert literal_host_problem(host) is None
+
+
+def test_netguard_host_problem_reads_the_hosts_file(tmp_path: Path) -> None:
+    hosts = tmp_path / "hosts"
+    hosts.write_text("127.0.1.1 buildbox buildbox.lan # this machine\n93.184.216.34 web\n")
+    assert host_problem("buildbox", hosts) == "points to an internal host"
+    assert host_problem("BUILDBOX.LAN.", hosts) == "points to an internal host"
+    assert host_problem("web", hosts) is None
+    assert host_problem("example.com", tmp_path / "missing") is None
+
+
+def test_netguard_address_problem_names_the_address() -> None:
+    address = parse_ip("10.1.2.3")
+    assert address is not None
+    assert address_problem(address) == "resolves to an internal address (10.1.2.3)"
