@@ -14,16 +14,18 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 
-from mock_server import control, files, results
+from mock_server import control, files, observe, results
 from mock_server.clock import idle
 from mock_server.config import Config
 from mock_server.errors import ApiError
 from mock_server.httpio import JSON, error_response, json_response, read_json
 from mock_server.service import Fake
+from mock_server.traffic import Traffic
 
 log = logging.getLogger("wanmock")
 QUERY_AUTH_MESSAGE = "Invalid or expired token"
@@ -37,7 +39,6 @@ def fake_of(request: Request) -> Fake:
 async def create_generation(request: Request) -> Response:
     fake = fake_of(request)
     try:
-        await fake.on_request()
         key = fake.authenticate(request.headers.get("authorization"))
         body = await read_json(request, fake.config.max_body_bytes, param="model")
         await fake.media.prefetch(body)  # --fetch-references only: probe unknown URLs
@@ -50,7 +51,6 @@ async def create_generation(request: Request) -> Response:
 async def get_task(request: Request) -> Response:
     fake = fake_of(request)
     try:
-        await fake.on_request()
         key = fake.authenticate(request.headers.get("authorization"), QUERY_AUTH_MESSAGE)
         task = fake.get_task(key, request.path_params["task_id"])
     except ApiError as error:
@@ -88,6 +88,7 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
             await fake.outbox.aclose()  # attempts in flight give their claims back
+            fake.journal.flush()
             fake.persist_clock()
             fake.store.close()
 
@@ -95,10 +96,11 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
         routes=[
             Route("/v1/videos/generations", create_generation, methods=["POST"]),
             Route("/v1/tasks/{task_id:path}", get_task, methods=["GET"]),
-            Mount("/_mock", routes=control.routes),
+            Mount("/_mock", routes=[*control.routes, *observe.routes]),
             *files.routes,
             *results.routes,
         ],
+        middleware=[Middleware(Traffic)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
@@ -107,10 +109,17 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
 
 
 async def background(fake: Fake) -> None:
-    """Real clock: run side effects when due. Stepped: keep the stored clock fresh."""
-    if fake.clock.mode == "real":
-        await fake.scheduler.run_forever()
-    elif fake.clock.mode == "stepped":
+    """Real clock: run side effects when due. Every mode: once a second, write the
+    journal's batch and (stepped) the clock, off the request path."""
+    runner = (
+        asyncio.create_task(fake.scheduler.run_forever()) if fake.clock.mode == "real" else None
+    )
+    try:
         while True:
             await idle(1.0)
-            fake.persist_clock()
+            fake.journal.flush()
+            if fake.clock.mode == "stepped":
+                fake.persist_clock()
+    finally:
+        if runner is not None:
+            runner.cancel()

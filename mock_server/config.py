@@ -59,6 +59,29 @@ def parse_host(text: str) -> str:
     return host
 
 
+def parse_non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be a non-negative number")
+    return value
+
+
+def parse_fraction(text: str) -> float:
+    value = parse_non_negative_float(text)
+    if value > 1:
+        raise ValueError("must be between 0 and 1")
+    return value
+
+
+def parse_latency(text: str) -> tuple[float, float]:
+    """``0.2`` or ``0.05-0.3``: seconds of real time."""
+    low, _, high = text.partition("-")
+    bounds = (parse_non_negative_float(low), parse_non_negative_float(high or low))
+    if bounds[1] < bounds[0]:
+        raise ValueError("MAX must not be below MIN")
+    return bounds
+
+
 def parse_port(text: str) -> int:
     value = int(text)
     if not 0 <= value <= 65535:
@@ -241,6 +264,41 @@ SETTINGS: tuple[Setting, ...] = (
         "largest upload the file API accepts (bigger gets business code 40001)",
         metavar="BYTES",
     ),
+    Setting(
+        "scenarios",
+        str,
+        None,
+        "JSON or TOML file of scenario rules loaded at start and after each reset",
+        metavar="FILE",
+    ),
+    Setting(
+        "failure_rate",
+        parse_fraction,
+        0.0,
+        "share of tasks that fail at random (seeded by --seed)",
+        metavar="P",
+    ),
+    Setting(
+        "latency",
+        parse_latency,
+        (0.0, 0.0),
+        "extra real-time delay of each API answer, drawn uniformly from MIN-MAX seconds (seeded)",
+        metavar="MIN[-MAX]",
+    ),
+    Setting(
+        "poll_interval_min",
+        parse_non_negative_float,
+        1.0,
+        "polls of one task closer than this many wall seconds get a contract note in the journal",
+        metavar="SECONDS",
+    ),
+    Setting(
+        "journal_limit",
+        parse_positive_int,
+        10_000,
+        "journal entries kept in the store",
+        metavar="N",
+    ),
 )
 SETTINGS_BY_NAME = MappingProxyType({s.name: s for s in SETTINGS})
 
@@ -269,6 +327,11 @@ class Config:
     file_quota: int = catalog.FILE_QUOTA
     file_quota_vip: int = catalog.FILE_QUOTA_VIP
     max_file_bytes: int = catalog.MAX_FILE_BYTES
+    scenarios: str | None = None
+    failure_rate: float = 0.0
+    latency: tuple[float, float] = (0.0, 0.0)
+    poll_interval_min: float = 1.0
+    journal_limit: int = 10_000
     models: Mapping[str, catalog.ModelProfile] = field(default_factory=lambda: catalog.MODELS)
 
     @property

@@ -41,7 +41,6 @@ def file_api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         fake: Fake = request.app.state.fake
         try:
-            await fake.on_request()
             key = fake.authenticate(request.headers.get("authorization"))
             fake.media.uploads.purge_expired()
             answer = await handler(request, fake, key)

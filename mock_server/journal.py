@@ -14,6 +14,8 @@ from typing import Any
 import orjson
 
 MAX_BODY_CHARS = 4096
+TASK_PATH = "/v1/tasks/"
+CREATE_PATH = "/v1/videos/generations"
 
 
 @dataclass(slots=True)
@@ -28,20 +30,41 @@ class Entry:
     response: bytes | None = None
     notes: list[str] = field(default_factory=list)
     seq: int = 0
+    latency_ms: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
+        response = _body(self.response)
+        task_id = self.task_id
+        if task_id is None and self.path.startswith(TASK_PATH):
+            task_id = self.path[len(TASK_PATH) :]
+        if task_id is None and self.path == CREATE_PATH and isinstance(response, dict):
+            task_id = response.get("id")
+        notes = list(self.notes)
+        if self.status >= 400 and isinstance(response, dict):
+            error = response.get("error")
+            if isinstance(error, dict):
+                param = f" ({error['param']})" if error.get("param") else ""
+                notes.append(
+                    f"answered {self.status} {error.get('type')}{param}: {error.get('message')}"
+                )
         return {
             "seq": self.seq,
             "at": self.at,
+            "kind": "request",
             "method": self.method,
             "path": self.path,
             "status": self.status,
             "key": self.key,
-            "task_id": self.task_id,
+            "task_id": task_id,
+            "latency_ms": self.latency_ms,
             "request": _body(self.request),
-            "response": _body(self.response),
-            "notes": self.notes,
+            "response": response,
+            "notes": notes,
         }
+
+    def row(self) -> tuple[int, float, str | None, str | None, bytes]:
+        data = self.to_json()
+        return (self.seq, self.at, self.key, data["task_id"], orjson.dumps(data))
 
 
 def _body(raw: bytes | None) -> Any:

@@ -10,13 +10,21 @@ in a prompt, which become rules of the same kind. Pure Python: the HTTP layer as
 from __future__ import annotations
 
 import itertools
+import random
 import re
+import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any, Final
 
-from mock_server import faults
+import orjson
+
+from mock_server import faults, lifecycle
 from mock_server.errors import ApiError, invalid
+from mock_server.models import Plan
+
+CREATE_PATH: Final = "/v1/videos/generations"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +135,14 @@ class Rule:
         }
 
 
+TASK_FIELDS: Final = (
+    "outcome",
+    "error_code",
+    "error_message",
+    "queue_seconds",
+    "processing_seconds",
+    "progress_curve",
+)
 CURVES: Final = {"linear": 1.0, "ease": 2.0, "ease-out": 2.0, "steep": 3.0}
 
 
@@ -322,11 +338,24 @@ class Scenarios:
             return None
         return self._take(facts, "answers")
 
-    def task_effect(self, facts: Facts) -> Rule | None:
-        """The first live rule that shapes the plan of the task this create makes."""
-        if not self.rules:
-            return None
-        return self._take(facts, "shapes_task")
+    def task_effect(self, facts: Facts) -> Effect | None:
+        """Every live rule that shapes the plan of the task this create makes, merged
+        (the first rule to set a field wins), each used up once."""
+        merged: Effect | None = None
+        for rule in self.rules:
+            if rule.exhausted or not rule.effect.shapes_task or not rule.match(facts):
+                continue
+            rule.used += 1
+            if merged is None:
+                merged = rule.effect
+                continue
+            unset = {
+                name: getattr(rule.effect, name)
+                for name in TASK_FIELDS
+                if getattr(merged, name) is None and getattr(rule.effect, name) is not None
+            }
+            merged = replace(merged, **unset)
+        return merged
 
     def token_rules(self, facts: Facts) -> None:
         """Turn the prompt's magic tokens into rules, once per key and token text."""
@@ -352,6 +381,61 @@ class Scenarios:
 
     def to_json(self) -> list[dict[str, Any]]:
         return [r.to_json() for r in self.rules]
+
+    @classmethod
+    def restore(cls, saved: list[dict[str, Any]]) -> Scenarios:
+        """The rule book as ``to_json`` left it, use counts and ids included."""
+        rules = [
+            Rule(
+                id=r["id"],
+                match=parse_match(r["match"]),
+                effect=parse_effect(r["effect"]),
+                times=r["times"],
+                used=r["used"],
+                name=r["name"],
+                source=r["source"],
+            )
+            for r in saved
+        ]
+        start = max((int(r.id.rsplit("-", 1)[1]) for r in rules), default=0) + 1
+        return cls(rules, itertools.count(start))
+
+
+def shape_plan(plan: Plan, effect: Effect) -> Plan:
+    """The plan a task effect asks for (timings, curve, outcome)."""
+    code = effect.error_code or ("service_error" if effect.outcome == "failed" else None)
+    message = effect.error_message or (faults.task_error_message(code) if code else None)
+    return lifecycle.shaped(
+        plan,
+        queue_seconds=effect.queue_seconds,
+        processing_seconds=effect.processing_seconds,
+        curve=effect.progress_curve,
+        outcome="failed" if effect.outcome == "failed" else None,
+        code=code,
+        message=message,
+    )
+
+
+# What the seeded --failure-rate draws, weighted like a service's bad day (a choice).
+RANDOM_FAILURES: Final[dict[str, float]] = {
+    "service_error": 4,
+    "generation_timeout": 3,
+    "content_policy_violation": 2,
+    "resource_exhausted": 1,
+}
+
+
+def random_failure(rng: random.Random) -> Effect:
+    code = rng.choices(list(RANDOM_FAILURES), list(RANDOM_FAILURES.values()))[0]
+    return Effect(outcome="failed", error_code=code)
+
+
+def read_rules_file(path: str) -> object:
+    """A ``--scenarios`` file: JSON, or TOML with ``[[rules]]`` tables."""
+    text = Path(path).read_text()
+    if path.endswith(".toml"):
+        return tomllib.loads(text)
+    return orjson.loads(text)
 
 
 def load_rules(specs: object, scenarios: Scenarios, source: str) -> list[Rule]:

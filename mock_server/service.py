@@ -11,24 +11,26 @@ import random
 import re
 import secrets
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import orjson
 
-from mock_server import billing, lifecycle, validation
+from mock_server import billing, lifecycle, scenarios, validation
 from mock_server.billing import Ledger
 from mock_server.callbacks import Outbox
 from mock_server.catalog import TIMING_PROFILES
 from mock_server.clock import Clock, VirtualClock, make_clock, wall_time
 from mock_server.config import Config
 from mock_server.errors import ApiError, invalid, invalid_task_id, task_not_found
+from mock_server.journal import Entry, Journal
 from mock_server.lifecycle import Observation
 from mock_server.media import Media
-from mock_server.models import Outcome, ReferenceInfo, Task
+from mock_server.models import Outcome, Plan, ReferenceInfo, Task
 from mock_server.render import task_object
+from mock_server.scenarios import CREATE_PATH, Facts, Scenarios, read_rules_file
 from mock_server.scheduler import Scheduler
 from mock_server.store import SqliteStore
 
@@ -75,6 +77,10 @@ class Fake:
     settled_listeners: list[SettledListener] = field(init=False, default_factory=list)
     reference_probe: Callable[[str], ReferenceInfo | Decimal | None] = field(init=False)
     media: Media = field(init=False)
+    scenarios: Scenarios = field(init=False)
+    journal: Journal = field(init=False)
+    last_poll: dict[str, float] = field(init=False, default_factory=dict)
+    latency_rng: random.Random = field(init=False)
     outbox: Outbox = field(init=False)
     _views: dict[str, tuple[Observation, bytes]] = field(init=False, default_factory=dict)
     _clock_start: float = field(init=False, default=0.0)
@@ -104,8 +110,18 @@ class Fake:
             if self.clock.can_advance():
                 self.clock.set(task.plan.created)
         self.outbox.resume()
-        self.store.set_meta(clock_start=str(self._clock_start), secret=self._secret.hex())
+        self.scenarios = Scenarios.restore(self.store.scenarios())
+        self.journal = Journal(self._write_journal, self.store.max_journal_seq() + 1)
+        self.latency_rng = random.Random(f"latency:{self.config.seed}")
+        if "scenarios_loaded" not in meta:
+            self.load_scenario_file()
+        self.store.set_meta(
+            clock_start=str(self._clock_start), secret=self._secret.hex(), scenarios_loaded="1"
+        )
         self._install_config_keys()
+
+    def _write_journal(self, entries: Sequence[Entry]) -> None:
+        self.store.append_journal([e.row() for e in entries], self.config.journal_limit)
 
     # -- set-up ---------------------------------------------------------------------
 
@@ -165,6 +181,10 @@ class Fake:
         problem = next((p.problem for p in probes if p.problem), None)
         if problem is not None:  # a bad reference fails when work starts (SOURCES.md "Media")
             plan = plan.ended_at(plan.start, "failed", *problem, "reference", 0)
+        else:
+            plan = self._shape(
+                plan, rng, Facts("POST", CREATE_PATH, key, request.model, request.prompt)
+            )
         task = Task(
             id=task_id,
             key=key,
@@ -179,7 +199,30 @@ class Fake:
         self.store.insert_task(task, [entry])
         self.ledger.apply([entry])
         self._adopt(task)
+        if "[wanmock:" in request.prompt:
+            self.scenarios.poll_rules(request.prompt, key, task.id)
+            self.save_scenarios()
         return task
+
+    def _shape(self, plan: Plan, rng: random.Random, facts: Facts) -> Plan:
+        """A scenario rule's effect on the plan, else the seeded random failure rate."""
+        effect = self.scenarios.task_effect(facts)
+        if effect is not None:
+            self.save_scenarios()
+            return scenarios.shape_plan(plan, effect)
+        if self.config.failure_rate and rng.random() < self.config.failure_rate:
+            return scenarios.shape_plan(plan, scenarios.random_failure(rng))
+        return plan
+
+    def save_scenarios(self) -> None:
+        self.store.put_scenarios(self.scenarios.to_json())
+
+    def load_scenario_file(self) -> None:
+        """``--scenarios FILE`` rules, part of the configuration: loaded at first start and
+        again after each reset."""
+        if self.config.scenarios:
+            scenarios.load_rules(read_rules_file(self.config.scenarios), self.scenarios, "file")
+            self.save_scenarios()
 
     def _new_task_id(self, created: int, rng: random.Random) -> str:
         while True:
@@ -356,7 +399,12 @@ class Fake:
         self.ledger = Ledger()
         self.scheduler.clear()
         self.outbox.reset()
+        self.journal.pending.clear()
+        self.scenarios = Scenarios()
         if isinstance(self.clock, VirtualClock):
             self.clock.reset(self._clock_start)
-        self.store.set_meta(clock_start=str(self._clock_start), secret=self._secret.hex())
+        self.store.set_meta(
+            clock_start=str(self._clock_start), secret=self._secret.hex(), scenarios_loaded="1"
+        )
         self._install_config_keys()
+        self.load_scenario_file()

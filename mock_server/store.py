@@ -66,6 +66,15 @@ CREATE TABLE IF NOT EXISTS callbacks (
     claimed_by TEXT,
     lease_until REAL
 );
+CREATE TABLE IF NOT EXISTS journal (
+    seq INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    key TEXT,
+    task_id TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS journal_by_task ON journal (task_id);
+CREATE TABLE IF NOT EXISTS scenarios (position INTEGER PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS callback_attempts (
     task_id TEXT NOT NULL,
     number INTEGER NOT NULL,
@@ -74,6 +83,8 @@ CREATE TABLE IF NOT EXISTS callback_attempts (
 );
 """
 TABLES_CLEARED_ON_RESET = (
+    "journal",
+    "scenarios",
     "tasks",
     "ledger",
     "keys",
@@ -370,6 +381,44 @@ class SqliteStore:
                 (task_id, task_id),
             ).fetchall()
         return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
+
+    def append_journal(
+        self, rows: Iterable[tuple[int, float, str | None, str | None, bytes]], keep: int
+    ) -> None:
+        """Add journal rows and drop all but the newest ``keep`` (the journal is bounded)."""
+        with self.transaction() as db:
+            db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?, ?)", rows)
+            db.execute(
+                "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?", (keep,)
+            )
+
+    def journal(
+        self, key: str | None = None, task_id: str | None = None, limit: int = 1000
+    ) -> list[bytes]:
+        where = " AND ".join(f"{c} = ?" for c, v in (("key", key), ("task_id", task_id)) if v)
+        args = [v for v in (key, task_id) if v]
+        query = "SELECT data FROM journal" + (f" WHERE {where}" if where else "")
+        with self._lock:
+            rows = self._db.execute(f"{query} ORDER BY seq DESC LIMIT ?", (*args, limit))
+            return [r["data"] for r in reversed(rows.fetchall())]
+
+    def max_journal_seq(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT MAX(seq) AS seq FROM journal").fetchone()
+        return int(row["seq"] or 0)
+
+    def put_scenarios(self, rules: list[dict[str, Any]]) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM scenarios")
+            db.executemany(
+                "INSERT INTO scenarios VALUES (?, ?)",
+                [(i, orjson.dumps(r)) for i, r in enumerate(rules)],
+            )
+
+    def scenarios(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT data FROM scenarios ORDER BY position").fetchall()
+        return [orjson.loads(r["data"]) for r in rows]
 
     def close(self) -> None:
         with self._lock:

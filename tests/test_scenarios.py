@@ -55,9 +55,19 @@ def test_scenarios_method_matches_case_insensitively() -> None:
 
 def test_scenarios_error_code_implies_a_failed_outcome() -> None:
     scenarios = book({"effect": {"error_code": "timeout"}})
-    rule = scenarios.task_effect(CREATE)
-    assert rule is not None
-    assert (rule.effect.outcome, rule.effect.error_code) == ("failed", "generation_timeout")
+    effect = scenarios.task_effect(CREATE)
+    assert effect is not None
+    assert (effect.outcome, effect.error_code) == ("failed", "generation_timeout")
+
+
+def test_scenarios_task_effects_of_several_rules_merge() -> None:
+    scenarios = book(
+        {"effect": {"queue_seconds": 0}},
+        {"effect": {"processing_seconds": 9}},
+        {"effect": {"queue_seconds": 50}},
+    )
+    effect = scenarios.task_effect(CREATE)
+    assert effect is not None and (effect.queue_seconds, effect.processing_seconds) == (0, 9)
 
 
 def test_scenarios_task_rules_do_not_answer_requests() -> None:

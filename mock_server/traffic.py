@@ -1,0 +1,205 @@
+"""What happens around every API request: the stepped clock's tick, scenario effects
+that answer the request itself (HTTP errors, dropped connections, slow answers, seeded
+latency) and the journal.
+
+A pure ASGI middleware, so it covers every public route (task API, file API, results)
+in one place. The poll stays lean: with no rules it costs one dict append per request
+and never touches the store (the journal is flushed in batches elsewhere).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mock_server import faults
+from mock_server.clock import idle, monotonic
+from mock_server.errors import ApiError
+from mock_server.journal import Entry
+from mock_server.scenarios import CREATE_PATH, Facts, Rule
+from mock_server.service import Fake
+
+CAPTURED_TYPES = (b"application/json", b"text/")
+MAX_CAPTURE = 64 * 1024
+
+
+class DroppedConnection(Exception):
+    """Raised after the answer's headers to make the server cut the connection."""
+
+
+class _QuietDrops(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], DroppedConnection))
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietDrops())
+
+
+def _key(fake: Fake, scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            token = value.decode("latin-1").partition(" ")[2].strip()
+            return token if token in fake.keys else None
+    return None
+
+
+def _peek(raw: bytes) -> tuple[str | None, str | None]:
+    """The model and prompt of a create body, if it is a JSON object."""
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    model, prompt = body.get("model"), body.get("prompt")
+    return (model if isinstance(model, str) else None, prompt if isinstance(prompt, str) else None)
+
+
+class Traffic:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith("/_mock"):
+            await self.app(scope, receive, send)
+            return
+        fake: Fake = scope["app"].state.fake
+        started = monotonic()
+        await fake.on_request()
+        entry = Entry(fake.now(), scope["method"], scope["path"], 0, _key(fake, scope))
+        request_body = b""
+        if scope["method"] == "POST" and scope["path"] == CREATE_PATH:
+            request_body, receive = await _buffer(receive, fake.config.max_body_bytes)
+            entry.request = request_body
+        try:
+            rule = self._rule(fake, scope, entry, request_body)
+            if rule is not None:
+                entry.notes.append(f"scenario {rule.id} ({rule.name or 'unnamed'}) applied")
+                await self._slow(rule)
+                if rule.effect.drop_connection:
+                    await self._drop(send, entry, fake)
+                    return
+                status = rule.effect.http_status
+                if status is not None:
+                    error = faults.http_error(status, rule.effect.message, rule.effect.headers)
+                    await self._answer(send, error, entry)
+                    return
+        except ApiError as error:  # a bad magic token
+            await self._answer(send, error, entry)
+            return
+        finally:
+            if entry.status:
+                self._finish(fake, entry, started)
+        low, high = fake.config.latency
+        if high:
+            await idle(fake.latency_rng.uniform(low, high))
+        self._note_poll_rate(fake, scope, entry)
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                entry.status = message["status"]
+                kind = dict(message.get("headers", [])).get(b"content-type", b"")
+                entry.response = b"" if kind.startswith(CAPTURED_TYPES) else None
+            elif (
+                message["type"] == "http.response.body"
+                and entry.response is not None
+                and len(entry.response) < MAX_CAPTURE
+            ):
+                entry.response += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            self._finish(fake, entry, started)
+
+    def _rule(self, fake: Fake, scope: Scope, entry: Entry, body: bytes) -> Rule | None:
+        scenarios = fake.scenarios
+        model, prompt = _peek(body) if body else (None, None)
+        if prompt and "[wanmock:" in prompt:
+            scenarios.token_rules(Facts("POST", CREATE_PATH, entry.key, model, prompt))
+        if not scenarios.rules:
+            return None
+        task_id = (
+            scope["path"].rpartition("/")[2] if scope["path"].startswith("/v1/tasks/") else None
+        )
+        facts = Facts(scope["method"], scope["path"], entry.key, model, prompt, task_id)
+        rule = scenarios.http_effect(facts)
+        if rule is not None:
+            fake.save_scenarios()
+        return rule
+
+    async def _slow(self, rule: Rule) -> None:
+        if rule.effect.delay_seconds:
+            await idle(rule.effect.delay_seconds)
+
+    async def _answer(self, send: Send, error: ApiError, entry: Entry) -> None:
+        body = orjson.dumps(error.body())
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
+        headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+        entry.status, entry.response = error.status, body
+        await send({"type": "http.response.start", "status": error.status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    async def _drop(self, send: Send, entry: Entry, fake: Fake) -> None:
+        entry.status = 499  # nginx's "client closed request": no answer was given
+        entry.notes.append("connection dropped before the answer")
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-length", b"1048576")],
+            }
+        )
+        raise DroppedConnection()
+
+    def _note_poll_rate(self, fake: Fake, scope: Scope, entry: Entry) -> None:
+        if scope["method"] != "GET" or not scope["path"].startswith("/v1/tasks/"):
+            return
+        now = monotonic()
+        last = fake.last_poll.get(scope["path"])
+        fake.last_poll[scope["path"]] = now
+        if last is not None and now - last < fake.config.poll_interval_min:
+            entry.notes.append(
+                f"polled again after {now - last:.3f} s (under {fake.config.poll_interval_min:g} s)"
+            )
+
+    def _finish(self, fake: Fake, entry: Entry, started: float) -> None:
+        if entry.seq:
+            return
+        entry.latency_ms = round((monotonic() - started) * 1000, 3)
+        fake.journal.record(entry)
+
+
+async def _buffer(receive: Receive, limit: int) -> tuple[bytes, Receive]:
+    """Read the whole body (up to ``limit``+1 bytes) and hand the handler a replay."""
+    chunks: list[bytes] = []
+    size = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        chunks.append(chunk)
+        more = message.get("more_body", False)
+        if size > limit:
+            break
+    body = b"".join(chunks)
+    replayed = False
+
+    async def replay() -> dict[str, Any]:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": more}
+        return dict(await receive())
+
+    return body, replay
