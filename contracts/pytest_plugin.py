@@ -44,13 +44,39 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def _trusting(sink: Any) -> dict[str, Any]:
+    """Settings that let a fake deliver callbacks to the HTTPS ``callback_sink``."""
+    return {"allow_callback_host": ("127.0.0.1", "localhost"), "callback_ca_file": sink.ca_file}
+
+
+@pytest.fixture(scope="session")
+def _wanmock_sink_session() -> Iterator[Any]:
+    from mock_server.receiver import Receiver
+
+    with Receiver() as receiver:
+        yield receiver
+
+
 @pytest.fixture
-def wanmock() -> Iterator[Any]:
+def callback_sink(_wanmock_sink_session: Any) -> Any:
+    """An HTTPS callback receiver on 127.0.0.1 (``.url``, ``.calls``, ``.set_script``),
+    emptied for each test; the ``wanmock`` and ``wanmock_server`` fakes trust it."""
+    from mock_server.receiver import Script
+
+    _wanmock_sink_session.clear(Script.succeed())
+    return _wanmock_sink_session
+
+
+@pytest.fixture
+def wanmock(request: pytest.FixtureRequest) -> Iterator[Any]:
     """An isolated in-process fake with a virtual clock; httpx calls to the real hosts
     (api.evolink.ai, files-api.evolink.ai) reach it unchanged."""
     from mock_server.embedded import EmbeddedFake
 
-    fake = EmbeddedFake()
+    options = {}
+    if "callback_sink" in request.fixturenames:
+        options = _trusting(request.getfixturevalue("callback_sink"))
+    fake = EmbeddedFake(**options)
     fake.route()
     try:
         yield fake
@@ -59,10 +85,10 @@ def wanmock() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def _wanmock_server_session() -> Iterator[Any]:
+def _wanmock_server_session(_wanmock_sink_session: Any) -> Iterator[Any]:
     from mock_server.embedded import ServerThread
 
-    server = ServerThread()
+    server = ServerThread(**_trusting(_wanmock_sink_session))
     try:
         yield server
     finally:

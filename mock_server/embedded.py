@@ -53,13 +53,81 @@ async def _run(fn: Callable[[], T]) -> T:
     return fn()
 
 
-class EmbeddedFake:
+class ControlMethods:
+    """Steering and reading a fake through its control API, the same for every way of
+    running it; subclasses say how a control call travels (``control``)."""
+
+    config: Config
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        raise NotImplementedError
+
+    @property
+    def api_key(self) -> str:
+        return next(iter(self.config.keys))
+
+    def advance(self, seconds: float) -> float:
+        """Move the virtual clock, running every due event (billing, callbacks) on the way."""
+        return float(self.control("POST", "/clock/advance", {"seconds": seconds})["now"])
+
+    def complete(self, task_id: str) -> Any:
+        return self.control("POST", f"/tasks/{task_id}/complete")
+
+    def fail(self, task_id: str, code: str = "service_error", message: str | None = None) -> Any:
+        body = {"code": code} if message is None else {"code": code, "message": message}
+        return self.control("POST", f"/tasks/{task_id}/fail", body)
+
+    def cancel(self, task_id: str) -> Any:
+        return self.control("POST", f"/tasks/{task_id}/cancel")
+
+    def set_keys(self, keys: dict[str, Any]) -> Any:
+        return self.control("PUT", "/keys", {"keys": keys})
+
+    def add_scenario(self, rule: dict[str, Any]) -> Any:
+        """Add a scenario rule (README "Scenarios"); returns it with its id."""
+        return self.control("POST", "/scenarios", rule)["rules"][0]
+
+    def clear_scenarios(self) -> None:
+        self.control("DELETE", "/scenarios")
+
+    def tasks(self) -> list[Any]:
+        return list(self.control("GET", "/tasks")["tasks"])
+
+    def task(self, task_id: str) -> Any:
+        return self.control("GET", f"/tasks/{task_id}")
+
+    def ledger(self, key: str | None = None) -> Any:
+        return self.control("GET", "/ledger" + (f"?key={key}" if key else ""))
+
+    def requests(self, task_id: str | None = None) -> list[Any]:
+        """The journal: every API request with its answer and contract notes."""
+        query = f"?task_id={task_id}" if task_id else ""
+        return list(self.control("GET", f"/requests{query}")["requests"])
+
+    def events(self, task_id: str | None = None) -> list[Any]:
+        query = f"?task_id={task_id}" if task_id else ""
+        return list(self.control("GET", f"/events{query}")["events"])
+
+    def callbacks(self, task_id: str | None = None) -> Any:
+        query = f"?task_id={task_id}" if task_id else ""
+        return self.control("GET", f"/callbacks{query}")
+
+    def reset(self) -> None:
+        self.control("POST", "/reset")
+
+
+def fake_config(media_dir: str, **overrides: Any) -> Config:
+    """The embedded default: virtual clock, nothing on disk but media in ``media_dir``."""
+    return Config(**{"db": ":memory:", "clock": "virtual", "media_dir": media_dir, **overrides})
+
+
+class EmbeddedFake(ControlMethods):
     """One isolated fake (virtual clock, in-memory store) reachable through respx."""
 
-    def __init__(self, config: Config | None = None) -> None:
+    def __init__(self, config: Config | None = None, **overrides: Any) -> None:
         self._media = tempfile.TemporaryDirectory(prefix="wanmock-")
-        self.config = config or Config(
-            db=":memory:", clock="virtual", public_url=REAL_BASE_URL, media_dir=self._media.name
+        self.config = config or fake_config(
+            self._media.name, **{"public_url": REAL_BASE_URL, **overrides}
         )
         self._loop = LoopThread()
         self.fake: Fake = self._loop.call(_run(lambda: Fake(self.config)))
@@ -72,10 +140,6 @@ class EmbeddedFake:
     def call(self, fn: Callable[[], T]) -> T:
         """Run ``fn`` on the fake's loop (the only thread that may touch its state)."""
         return self._loop.call(_run(fn))
-
-    def advance(self, seconds: float) -> float:
-        """Move the virtual clock, running every due event (billing, callbacks) on the way."""
-        return self._loop.call(self.fake.advance(seconds))
 
     def run_until_idle(self, limit: float = 7 * 24 * 3600) -> float:
         """Advance until nothing is left to happen (every task ended, every callback made)."""
@@ -99,35 +163,6 @@ class EmbeddedFake:
         if response.status_code >= 400:
             raise AssertionError(f"{method} /_mock{path}: {response.status_code} {response.text}")
         return response.json()
-
-    def complete(self, task_id: str) -> Any:
-        return self.control("POST", f"/tasks/{task_id}/complete")
-
-    def fail(self, task_id: str, code: str = "service_error", message: str | None = None) -> Any:
-        body = {"code": code} if message is None else {"code": code, "message": message}
-        return self.control("POST", f"/tasks/{task_id}/fail", body)
-
-    def cancel(self, task_id: str) -> Any:
-        return self.control("POST", f"/tasks/{task_id}/cancel")
-
-    def set_keys(self, keys: dict[str, Any]) -> Any:
-        return self.control("PUT", "/keys", {"keys": keys})
-
-    def tasks(self) -> list[Any]:
-        return list(self.control("GET", "/tasks")["tasks"])
-
-    def ledger(self, key: str | None = None) -> Any:
-        return self.control("GET", "/ledger" + (f"?key={key}" if key else ""))
-
-    is_real = False
-
-    @property
-    def api_key(self) -> str:
-        return next(iter(self.config.keys))
-
-    @property
-    def base_url(self) -> str:
-        return self.config.base_url
 
     # -- the HTTP bridge --------------------------------------------------------------
 
@@ -176,14 +211,14 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
-class ServerThread:
+class ServerThread(ControlMethods):
     """``wanmock serve`` on a uvicorn thread of this process, on a free loopback port."""
 
-    def __init__(self, config: Config | None = None) -> None:
+    def __init__(self, config: Config | None = None, **overrides: Any) -> None:
         import uvicorn
 
         self._media = tempfile.TemporaryDirectory(prefix="wanmock-")
-        default = Config(db=":memory:", clock="virtual", media_dir=self._media.name)
+        default = fake_config(self._media.name, **overrides)
         self.config = (config or default).replace(port=free_port())
         self.app = create_app(self.config)
         self.fake: Fake = self.app.state.fake
@@ -212,19 +247,11 @@ class ServerThread:
 
     is_real = False
 
-    @property
-    def api_key(self) -> str:
-        return next(iter(self.config.keys))
-
-    def reset(self) -> None:
-        httpx.post(f"{self.base_url}/_mock/reset", timeout=10).raise_for_status()
-
-    def advance(self, seconds: float) -> float:
-        answer = httpx.post(
-            f"{self.base_url}/_mock/clock/advance", json={"seconds": seconds}, timeout=60
-        )
-        answer.raise_for_status()
-        return float(answer.json()["now"])
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        answer = httpx.request(method, f"{self.base_url}/_mock{path}", json=body, timeout=60)
+        if answer.status_code >= 400:
+            raise AssertionError(f"{method} /_mock{path}: {answer.status_code} {answer.text}")
+        return answer.json()
 
     def close(self) -> None:
         self.server.should_exit = True

@@ -52,13 +52,39 @@ def test_server_fixture_serves_a_real_port(wanmock_server):
 def test_server_fixture_is_reset_between_tests(wanmock_server):
     tasks = httpx.get(f"{wanmock_server.base_url}/_mock/tasks").json()["tasks"]
     assert tasks == []
+
+
+def test_callback_sink_receives_the_in_process_fakes_callback(wanmock, callback_sink):
+    body = {**BODY, "callback_url": callback_sink.url}
+    task = httpx.post("https://api.evolink.ai/v1/videos/generations", json=body,
+                      headers=headers(wanmock.api_key)).json()
+    wanmock.run_until_idle()
+    assert callback_sink.call_count == 1
+    assert callback_sink.last.json()["id"] == task["id"]
+    assert callback_sink.last.json()["status"] == "completed"
+
+
+def test_callback_sink_receives_the_servers_callback(wanmock_server, callback_sink):
+    body = {**BODY, "callback_url": callback_sink.url}
+    task = httpx.post(f"{wanmock_server.base_url}/v1/videos/generations", json=body,
+                      headers=headers(wanmock_server.api_key)).json()
+    wanmock_server.advance(3600)
+    assert [c.json()["id"] for c in callback_sink.calls] == [task["id"]]
+
+
+def test_fixture_reads_journal_and_scenarios(wanmock):
+    wanmock.add_scenario({"effect": {"http_status": 429}, "times": 1})
+    answer = httpx.post("https://api.evolink.ai/v1/videos/generations", json=BODY,
+                        headers=headers(wanmock.api_key))
+    assert answer.status_code == 429
+    assert [r["status"] for r in wanmock.requests()] == [429]
 """
 
 
 def test_pytest_plugin_fixtures_work_without_a_conftest(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TEST)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=8)
 
 
 def test_pytest_plugin_registers_its_options(pytester: pytest.Pytester) -> None:
