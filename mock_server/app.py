@@ -12,20 +12,22 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
 
-from mock_server import control, files, observe, results
+from mock_server import account, control, files, observe, results
 from mock_server.clock import idle
 from mock_server.config import Config
 from mock_server.errors import ApiError
 from mock_server.httpio import JSON, error_response, json_response, read_json
 from mock_server.service import Fake
-from mock_server.traffic import Traffic
+from mock_server.traffic import ANSWER, Traffic
 
 log = logging.getLogger("wanmock")
 QUERY_AUTH_MESSAGE = "Invalid or expired token"
@@ -45,17 +47,34 @@ async def create_generation(request: Request) -> Response:
         task = fake.create_task(key, body)
     except ApiError as error:
         return error_response(error)
+    request.state.task_id = task.id  # for the journal
+    request.state.key = key
     return Response(fake.task_json(task), media_type=JSON)
 
 
-async def get_task(request: Request) -> Response:
-    fake = fake_of(request)
+class GetTask:
+    """The poll, the call clients make most: a bare ASGI endpoint (a class, so Starlette
+    calls it as ASGI) with no Request or Response objects (DESIGN.md "Speed")."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await get_task(scope, send)
+
+
+async def get_task(scope: Scope, send: Send) -> None:
+    fake: Fake = scope["app"].state.fake
+    authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+    key = None
     try:
-        key = fake.authenticate(request.headers.get("authorization"), QUERY_AUTH_MESSAGE)
-        task = fake.get_task(key, request.path_params["task_id"])
+        key = fake.authenticate(authorization.decode("latin-1"), QUERY_AUTH_MESSAGE)
+        body = fake.task_json(fake.get_task(key, scope["path_params"]["task_id"]))
+        status, extra = 200, []
     except ApiError as error:
-        return error_response(error)
-    return Response(fake.task_json(task), media_type=JSON)
+        body, status = orjson.dumps(error.body()), error.status
+        extra = [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+    scope[ANSWER] = (key, status, body)
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers + extra})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
@@ -94,11 +113,12 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
 
     app = Starlette(
         routes=[
+            Route("/v1/tasks/{task_id:path}", GetTask(), methods=["GET"]),
             Route("/v1/videos/generations", create_generation, methods=["POST"]),
-            Route("/v1/tasks/{task_id:path}", get_task, methods=["GET"]),
             Mount("/_mock", routes=[*control.routes, *observe.routes]),
             *files.routes,
             *results.routes,
+            *account.routes,
         ],
         middleware=[Middleware(Traffic)],
         exception_handlers={HTTPException: http_error, Exception: server_error},

@@ -42,6 +42,7 @@ def file_api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         fake: Fake = request.app.state.fake
         try:
             key = fake.authenticate(request.headers.get("authorization"))
+            request.state.key = key  # for the journal
             fake.media.uploads.purge_expired()
             answer = await handler(request, fake, key)
             return json_response({"success": True, "code": 200, **answer})

@@ -1,70 +1,117 @@
 """The request journal: every API request, its answer and contract notes.
 
-Recording is an append to a list on the request path; encoding and the store write
-happen in batches off it (``flush``), so a poll never waits on SQLite (DESIGN.md
-"Speed"). The journal is bounded: the store keeps the newest ``limit`` entries.
+Recording is an append to a list on the request path; the store write happens in
+batches off it (``flush``, run once a second by the server and before every read), and
+bodies stay raw bytes until someone reads the journal, so a poll never waits on SQLite
+or a JSON decoder (DESIGN.md "Speed"). The store keeps the newest ``limit`` entries.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
 MAX_BODY_CHARS = 4096
 TASK_PATH = "/v1/tasks/"
-CREATE_PATH = "/v1/videos/generations"
+# A server whose journal is never flushed (no lifespan, never read) keeps this many.
+MAX_PENDING = 100_000
+
+Row = tuple[
+    int,
+    float,
+    str | None,
+    str | None,
+    str,
+    str,
+    int,
+    float,
+    bytes | None,
+    bytes | None,
+    bytes | None,
+]
 
 
-@dataclass(slots=True)
 class Entry:
-    at: float
-    method: str
-    path: str
-    status: int
-    key: str | None = None
-    task_id: str | None = None
-    request: bytes | None = None
-    response: bytes | None = None
-    notes: list[str] = field(default_factory=list)
-    seq: int = 0
-    latency_ms: float = 0.0
+    """One request as recorded on the hot path: plain attributes, no encoding."""
 
-    def to_json(self) -> dict[str, Any]:
-        response = _body(self.response)
+    __slots__ = (
+        "at",
+        "key",
+        "latency_ms",
+        "method",
+        "notes",
+        "path",
+        "replay",
+        "request",
+        "response",
+        "seq",
+        "status",
+        "task_id",
+    )
+
+    def __init__(self, at: float, method: str, path: str, key: str | None) -> None:
+        self.at, self.method, self.path, self.key = at, method, path, key
+        self.status = 0
+        self.seq = 0
+        self.latency_ms = 0.0
+        self.task_id: str | None = None
+        self.request: bytes | None = None
+        self.response: bytes | None = None
+        self.notes: list[str] | None = None
+        self.replay: Any = None  # the request body, re-readable after a scenario peeked
+
+    def note(self, text: str) -> None:
+        if self.notes is None:
+            self.notes = []
+        self.notes.append(text)
+
+    def row(self) -> Row:
         task_id = self.task_id
         if task_id is None and self.path.startswith(TASK_PATH):
             task_id = self.path[len(TASK_PATH) :]
-        if task_id is None and self.path == CREATE_PATH and isinstance(response, dict):
-            task_id = response.get("id")
-        notes = list(self.notes)
-        if self.status >= 400 and isinstance(response, dict):
-            error = response.get("error")
-            if isinstance(error, dict):
-                param = f" ({error['param']})" if error.get("param") else ""
-                notes.append(
-                    f"answered {self.status} {error.get('type')}{param}: {error.get('message')}"
-                )
-        return {
-            "seq": self.seq,
-            "at": self.at,
-            "kind": "request",
-            "method": self.method,
-            "path": self.path,
-            "status": self.status,
-            "key": self.key,
-            "task_id": task_id,
-            "latency_ms": self.latency_ms,
-            "request": _body(self.request),
-            "response": response,
-            "notes": notes,
-        }
+        notes = orjson.dumps(self.notes) if self.notes else None
+        return (
+            self.seq,
+            self.at,
+            self.key,
+            task_id,
+            self.method,
+            self.path,
+            self.status,
+            self.latency_ms,
+            self.request,
+            self.response,
+            notes,
+        )
 
-    def row(self) -> tuple[int, float, str | None, str | None, bytes]:
-        data = self.to_json()
-        return (self.seq, self.at, self.key, data["task_id"], orjson.dumps(data))
+
+def decode(row: Any) -> dict[str, Any]:
+    """A stored journal row as the control API shows it, with notes on error answers."""
+    response = _body(row["response"])
+    notes: list[str] = orjson.loads(row["notes"]) if row["notes"] else []
+    if row["status"] >= 400 and isinstance(response, dict):
+        error = response.get("error")
+        if isinstance(error, dict):
+            param = f" ({error['param']})" if error.get("param") else ""
+            notes.append(
+                f"answered {row['status']} {error.get('type')}{param}: {error.get('message')}"
+            )
+    return {
+        "seq": row["seq"],
+        "at": row["at"],
+        "kind": "request",
+        "method": row["method"],
+        "path": row["path"],
+        "status": row["status"],
+        "key": row["key"],
+        "task_id": row["task_id"],
+        "latency_ms": row["latency_ms"],
+        "request": _body(row["request"]),
+        "response": response,
+        "notes": notes,
+    }
 
 
 def _body(raw: bytes | None) -> Any:
@@ -78,27 +125,25 @@ def _body(raw: bytes | None) -> Any:
         return text + ("…" if len(raw) > MAX_BODY_CHARS else "")
 
 
-Sink = Callable[[Sequence[Entry]], None]
+Sink = Callable[[Sequence[Row]], None]
 
 
-@dataclass
 class Journal:
     """Entries wait in ``pending`` until ``flush`` hands them to ``sink`` (the store)."""
 
-    sink: Sink
-    next_seq: int = 1
-    pending: list[Entry] = field(default_factory=list)
-    flush_at: int = 512
+    def __init__(self, sink: Sink, next_seq: int = 1) -> None:
+        self.sink = sink
+        self.next_seq = next_seq
+        self.pending: list[Entry] = []
 
-    def record(self, entry: Entry) -> Entry:
+    def record(self, entry: Entry) -> None:
         entry.seq = self.next_seq
         self.next_seq += 1
         self.pending.append(entry)
-        if len(self.pending) >= self.flush_at:
-            self.flush()
-        return entry
+        if len(self.pending) > MAX_PENDING:
+            del self.pending[: MAX_PENDING // 2]
 
     def flush(self) -> None:
         if self.pending:
             batch, self.pending = self.pending, []
-            self.sink(batch)
+            self.sink([entry.row() for entry in batch])

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from mock_server.catalog import ModelProfile, TimingProfile
 from mock_server.models import Outcome, Plan, Status
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(NamedTuple):
+    """What a poll shows; a tuple because every poll makes one and compares it."""
+
     status: Status
     progress: int
     remaining: int = 0

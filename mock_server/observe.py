@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from starlette.requests import Request
 from starlette.routing import Route
 
@@ -14,6 +13,7 @@ from mock_server import lifecycle
 from mock_server.control import guarded
 from mock_server.errors import invalid
 from mock_server.httpio import read_json
+from mock_server.journal import decode
 from mock_server.scenarios import load_rules
 from mock_server.service import Fake
 
@@ -58,7 +58,7 @@ def journal(fake: Fake, request: Request) -> list[dict[str, Any]]:
     fake.journal.flush()
     q = request.query_params
     rows = fake.store.journal(q.get("key"), q.get("task_id"), _limit(request))
-    return [orjson.loads(r) for r in rows]
+    return [decode(row) for row in rows]
 
 
 async def list_requests(request: Request, fake: Fake) -> dict[str, Any]:

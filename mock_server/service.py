@@ -25,7 +25,7 @@ from mock_server.catalog import TIMING_PROFILES
 from mock_server.clock import Clock, VirtualClock, make_clock, wall_time
 from mock_server.config import Config
 from mock_server.errors import ApiError, invalid, invalid_task_id, task_not_found
-from mock_server.journal import Entry, Journal
+from mock_server.journal import Journal, Row
 from mock_server.lifecycle import Observation
 from mock_server.media import Media
 from mock_server.models import Outcome, Plan, ReferenceInfo, Task
@@ -80,6 +80,7 @@ class Fake:
     scenarios: Scenarios = field(init=False)
     journal: Journal = field(init=False)
     last_poll: dict[str, float] = field(init=False, default_factory=dict)
+    stepped: bool = field(init=False, default=False)
     latency_rng: random.Random = field(init=False)
     outbox: Outbox = field(init=False)
     _views: dict[str, tuple[Observation, bytes]] = field(init=False, default_factory=dict)
@@ -98,6 +99,7 @@ class Fake:
             start=float(meta.get("clock_now", self._clock_start)),
         )
         self._secret = bytes.fromhex(meta.get("secret", secrets.token_hex(16)))
+        self.stepped = self.clock.mode == "stepped"
         self.scheduler = Scheduler(self.clock)
         self.scheduler.on("settle", self._settle)
         self.outbox = Outbox(self.config, self.store, self.clock, self.scheduler)
@@ -120,8 +122,8 @@ class Fake:
         )
         self._install_config_keys()
 
-    def _write_journal(self, entries: Sequence[Entry]) -> None:
-        self.store.append_journal([e.row() for e in entries], self.config.journal_limit)
+    def _write_journal(self, rows: Sequence[Row]) -> None:
+        self.store.append_journal(rows, self.config.journal_limit)
 
     # -- set-up ---------------------------------------------------------------------
 
@@ -232,9 +234,9 @@ class Fake:
                 return task_id
 
     def get_task(self, key: str, task_id: str) -> Task:
-        if not TASK_ID_RE.fullmatch(task_id):
+        task = self.tasks.get(task_id)  # stored ids are well formed: the regex only on a miss
+        if task is None and not TASK_ID_RE.fullmatch(task_id):
             raise invalid_task_id()
-        task = self.tasks.get(task_id)
         if task is None or task.key != key:
             raise task_not_found()
         return task

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -71,7 +71,13 @@ CREATE TABLE IF NOT EXISTS journal (
     at REAL NOT NULL,
     key TEXT,
     task_id TEXT,
-    data TEXT NOT NULL
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    latency_ms REAL NOT NULL,
+    request BLOB,
+    response BLOB,
+    notes BLOB
 );
 CREATE INDEX IF NOT EXISTS journal_by_task ON journal (task_id);
 CREATE TABLE IF NOT EXISTS scenarios (position INTEGER PRIMARY KEY, data TEXT NOT NULL);
@@ -382,25 +388,24 @@ class SqliteStore:
             ).fetchall()
         return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
 
-    def append_journal(
-        self, rows: Iterable[tuple[int, float, str | None, str | None, bytes]], keep: int
-    ) -> None:
+    def append_journal(self, rows: Sequence[tuple[Any, ...]], keep: int) -> None:
         """Add journal rows and drop all but the newest ``keep`` (the journal is bounded)."""
+        marks = ", ".join("?" * len(rows[0])) if rows else ""
         with self.transaction() as db:
-            db.executemany("INSERT OR REPLACE INTO journal VALUES (?, ?, ?, ?, ?)", rows)
+            db.executemany(f"INSERT OR REPLACE INTO journal VALUES ({marks})", rows)
             db.execute(
                 "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?", (keep,)
             )
 
     def journal(
         self, key: str | None = None, task_id: str | None = None, limit: int = 1000
-    ) -> list[bytes]:
+    ) -> list[sqlite3.Row]:
         where = " AND ".join(f"{c} = ?" for c, v in (("key", key), ("task_id", task_id)) if v)
         args = [v for v in (key, task_id) if v]
-        query = "SELECT data FROM journal" + (f" WHERE {where}" if where else "")
+        query = "SELECT * FROM journal" + (f" WHERE {where}" if where else "")
         with self._lock:
             rows = self._db.execute(f"{query} ORDER BY seq DESC LIMIT ?", (*args, limit))
-            return [r["data"] for r in reversed(rows.fetchall())]
+            return list(reversed(rows.fetchall()))
 
     def max_journal_seq(self) -> int:
         with self._lock:

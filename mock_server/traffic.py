@@ -18,11 +18,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_server import faults
 from mock_server.clock import idle, monotonic
 from mock_server.errors import ApiError
-from mock_server.journal import Entry
+from mock_server.journal import TASK_PATH, Entry
 from mock_server.scenarios import CREATE_PATH, Facts, Rule
 from mock_server.service import Fake
 
 CAPTURED_TYPES = (b"application/json", b"text/")
+# Where the poll endpoint leaves (key, status, body) for the journal.
+ANSWER = "wanmock.answer"
 MAX_CAPTURE = 64 * 1024
 
 
@@ -66,55 +68,81 @@ class Traffic:
         if scope["type"] != "http" or scope["path"].startswith("/_mock"):
             await self.app(scope, receive, send)
             return
+        path: str = scope["path"]
         fake: Fake = scope["app"].state.fake
         started = monotonic()
-        await fake.on_request()
-        entry = Entry(fake.now(), scope["method"], scope["path"], 0, _key(fake, scope))
-        request_body = b""
-        if scope["method"] == "POST" and scope["path"] == CREATE_PATH:
-            request_body, receive = await _buffer(receive, fake.config.max_body_bytes)
-            entry.request = request_body
-        try:
-            rule = self._rule(fake, scope, entry, request_body)
-            if rule is not None:
-                entry.notes.append(f"scenario {rule.id} ({rule.name or 'unnamed'}) applied")
-                await self._slow(rule)
-                if rule.effect.drop_connection:
-                    await self._drop(send, entry, fake)
-                    return
-                status = rule.effect.http_status
-                if status is not None:
-                    error = faults.http_error(status, rule.effect.message, rule.effect.headers)
-                    await self._answer(send, error, entry)
-                    return
-        except ApiError as error:  # a bad magic token
-            await self._answer(send, error, entry)
-            return
-        finally:
-            if entry.status:
+        if fake.stepped:
+            await fake.on_request()
+        entry = Entry(fake.now(), scope["method"], path, None)
+        if fake.scenarios.rules or (scope["method"] == "POST" and path == CREATE_PATH):
+            entry.key = _key(fake, scope)
+            try:
+                answered = await self._scenario(fake, scope, receive, send, entry)
+            except DroppedConnection:
                 self._finish(fake, entry, started)
+                raise
+            if answered:
+                self._finish(fake, entry, started)
+                return
+            receive = entry.replay or receive
         low, high = fake.config.latency
         if high:
             await idle(fake.latency_rng.uniform(low, high))
-        self._note_poll_rate(fake, scope, entry)
+        if path.startswith(TASK_PATH) and scope["method"] == "GET":
+            # The poll handler leaves its answer in the scope: no wrapper on the hot path.
+            self._note_poll_rate(fake, path, entry, started)
+            try:
+                await self.app(scope, receive, send)
+            finally:
+                entry.key, entry.status, entry.response = scope.get(ANSWER, (None, 0, None))
+                self._finish(fake, entry, started)
+            return
 
         async def capture(message: Message) -> None:
             if message["type"] == "http.response.start":
                 entry.status = message["status"]
-                kind = dict(message.get("headers", [])).get(b"content-type", b"")
-                entry.response = b"" if kind.startswith(CAPTURED_TYPES) else None
-            elif (
-                message["type"] == "http.response.body"
-                and entry.response is not None
-                and len(entry.response) < MAX_CAPTURE
-            ):
+                for name, value in message.get("headers", ()):
+                    if name == b"content-type":
+                        entry.response = b"" if value.startswith(CAPTURED_TYPES) else None
+            elif entry.response is not None and len(entry.response) < MAX_CAPTURE:
                 entry.response += message.get("body", b"")
             await send(message)
 
         try:
             await self.app(scope, receive, capture)
         finally:
+            state = scope.get("state")
+            if state:
+                entry.task_id = state.get("task_id")
+                entry.key = entry.key or state.get("key")
             self._finish(fake, entry, started)
+
+    async def _scenario(
+        self, fake: Fake, scope: Scope, receive: Receive, send: Send, entry: Entry
+    ) -> bool:
+        """Apply a scenario that answers this request itself; True if it did."""
+        body = b""
+        if scope["method"] == "POST" and scope["path"] == CREATE_PATH:
+            body, entry.replay = await _buffer(receive, fake.config.max_body_bytes)
+            entry.request = body
+        try:
+            rule = self._rule(fake, scope, entry, body)
+            if rule is None:
+                return False
+            entry.note(f"scenario {rule.id} ({rule.name or 'unnamed'}) applied")
+            if rule.effect.delay_seconds:
+                await idle(rule.effect.delay_seconds)
+            if rule.effect.drop_connection:
+                await self._drop(send, entry)
+            status = rule.effect.http_status
+            if status is None:
+                return False
+            await self._answer(
+                send, faults.http_error(status, rule.effect.message, rule.effect.headers), entry
+            )
+        except ApiError as error:  # a bad magic token
+            await self._answer(send, error, entry)
+        return True
 
     def _rule(self, fake: Fake, scope: Scope, entry: Entry, body: bytes) -> Rule | None:
         scenarios = fake.scenarios
@@ -132,10 +160,6 @@ class Traffic:
             fake.save_scenarios()
         return rule
 
-    async def _slow(self, rule: Rule) -> None:
-        if rule.effect.delay_seconds:
-            await idle(rule.effect.delay_seconds)
-
     async def _answer(self, send: Send, error: ApiError, entry: Entry) -> None:
         body = orjson.dumps(error.body())
         headers = [
@@ -147,9 +171,9 @@ class Traffic:
         await send({"type": "http.response.start", "status": error.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    async def _drop(self, send: Send, entry: Entry, fake: Fake) -> None:
+    async def _drop(self, send: Send, entry: Entry) -> None:
         entry.status = 499  # nginx's "client closed request": no answer was given
-        entry.notes.append("connection dropped before the answer")
+        entry.note("connection dropped before the answer")
         await send(
             {
                 "type": "http.response.start",
@@ -159,22 +183,18 @@ class Traffic:
         )
         raise DroppedConnection()
 
-    def _note_poll_rate(self, fake: Fake, scope: Scope, entry: Entry) -> None:
-        if scope["method"] != "GET" or not scope["path"].startswith("/v1/tasks/"):
-            return
-        now = monotonic()
-        last = fake.last_poll.get(scope["path"])
-        fake.last_poll[scope["path"]] = now
+    def _note_poll_rate(self, fake: Fake, path: str, entry: Entry, now: float) -> None:
+        last = fake.last_poll.get(path)
+        fake.last_poll[path] = now
         if last is not None and now - last < fake.config.poll_interval_min:
-            entry.notes.append(
+            entry.note(
                 f"polled again after {now - last:.3f} s (under {fake.config.poll_interval_min:g} s)"
             )
 
     def _finish(self, fake: Fake, entry: Entry, started: float) -> None:
-        if entry.seq:
-            return
-        entry.latency_ms = round((monotonic() - started) * 1000, 3)
-        fake.journal.record(entry)
+        if not entry.seq:
+            entry.latency_ms = (monotonic() - started) * 1000
+            fake.journal.record(entry)
 
 
 async def _buffer(receive: Receive, limit: int) -> tuple[bytes, Receive]:
