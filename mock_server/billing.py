@@ -19,6 +19,8 @@ from mock_server.models import LedgerEntry, LedgerKind
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
+# A balance beyond this is a typo; Decimal arithmetic stays exact far below it.
+MAX_CREDITS = Decimal("1e15")
 
 
 def price_per_second(model: ModelProfile, quality: str, generate_audio: bool) -> Decimal:
@@ -62,8 +64,8 @@ def parse_credits(value: object) -> Decimal:
         amount = Decimal(str(value))
     except ArithmeticError:
         raise ValueError(f"credits must be a decimal number, got {value!r}") from None
-    if not amount.is_finite() or amount < 0:
-        raise ValueError(f"credits must be a non-negative number, got {value!r}")
+    if not amount.is_finite() or not 0 <= amount <= MAX_CREDITS:
+        raise ValueError(f"credits must be a number from 0 to {MAX_CREDITS}, got {value!r}")
     return amount
 
 

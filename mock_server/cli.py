@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from contracts.provider import cli as verify_cli
 from mock_server import __version__, receiver
 from mock_server.config import SETTINGS, Config, ConfigError, load_config, parse_bool
 
@@ -49,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="server log level (default: warning)",
     )
     receiver.add_parser(commands)
+    verify_cli.add_parser(commands)
     return parser
 
 
@@ -119,6 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve(args)
     if args.command == "receiver":
         return receiver.run(args)
+    if args.command == "verify-provider":
+        return verify_cli.run(args)
     parser.print_help()
     return 0
 

@@ -13,12 +13,12 @@ import os
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from mock_server import catalog
+from mock_server import billing, catalog
 
 DEFAULT_KEY = "sk-wanmock-test"
 DEFAULT_CREDITS = Decimal("1000")
@@ -90,13 +90,7 @@ def parse_port(text: str) -> int:
 
 
 def parse_credits(text: str) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError("must be a decimal number of credits") from None
-    if not value.is_finite() or value < 0:
-        raise ValueError("must be a non-negative number of credits")
-    return value
+    return billing.parse_credits(text)
 
 
 def parse_api_key(text: str) -> tuple[str, Decimal]:

@@ -25,6 +25,8 @@ from mock_server.service import Fake
 Handler = Callable[[Request, Fake], Awaitable[Any]]
 
 CANCEL_MESSAGE = "Task was cancelled"
+# Ten years per call: far past any expiry, well short of datetime's limits.
+MAX_ADVANCE_SECONDS = 10 * 365 * 86400
 DEFAULT_FAIL_CODE = "service_error"
 DEFAULT_FAIL_MESSAGE = "Video generation failed"
 
@@ -109,9 +111,9 @@ async def advance_clock(request: Request, fake: Fake) -> dict[str, Any]:
         isinstance(seconds, bool)
         or not isinstance(seconds, int | float)
         or not math.isfinite(seconds)
-        or seconds < 0
+        or not 0 <= seconds <= MAX_ADVANCE_SECONDS
     ):
-        raise invalid("seconds", "seconds must be a non-negative number")
+        raise invalid("seconds", f"seconds must be a number from 0 to {MAX_ADVANCE_SECONDS}")
     await fake.advance(float(seconds))
     return clock_view(fake)
 
@@ -208,8 +210,22 @@ async def get_ledger(request: Request, fake: Fake) -> dict[str, Any]:
     return {"entries": entries, "balances": balances}
 
 
+async def openapi_document(request: Request) -> Response:
+    """``contracts/openapi.yaml``: the real API and this control API, described."""
+    from importlib.resources import files
+
+    fake: Fake = request.app.state.fake
+    try:
+        check_access(request, fake.config.control_token)
+    except ApiError as error:
+        return error_response(error)
+    document = (files("contracts") / "openapi.yaml").read_bytes()
+    return Response(document, media_type="application/yaml")
+
+
 routes = [
     Route("/health", guarded(health), methods=["GET"]),
+    Route("/openapi.yaml", openapi_document, methods=["GET"]),
     Route("/reset", guarded(reset), methods=["POST"]),
     Route("/clock", guarded(get_clock), methods=["GET"]),
     Route("/clock/advance", guarded(advance_clock), methods=["POST"]),

@@ -206,8 +206,9 @@ async def _json_object(request: Request, limit: int) -> dict[str, Any]:
 def _positive(value: str | None, default: int, name: str) -> int:
     if value is None or value == "":
         return default
-    if not value.isdigit() or int(value) < 1:
-        raise FileApiError(400, f"{name} must be a positive integer")
+    # at most 9 digits: a page past SQLite's 64-bit integers must be a 400, not a 500
+    if not value.isdigit() or int(value) < 1 or len(value) > 9:
+        raise FileApiError(400, f"{name} must be a positive integer below 10^9")
     return int(value)
 
 

@@ -1,0 +1,151 @@
+"""The file service, checked for free, and the reference video that generations use.
+
+Uploads cost no credits. The reference is a short clip this verifier renders itself (or
+``--reference-file``), uploaded under a fixed name so a rerun replaces it ("same-name
+override", [SKILL]) instead of filling the quota; every file is deleted at the end.
+"""
+
+from __future__ import annotations
+
+import base64
+import tempfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Final
+
+from contracts import checks
+from contracts.checks import FileAnswer
+from contracts.provider.http import Exchange, Provider
+from contracts.provider.report import Report
+
+REFERENCE_NAME: Final = "wanmock-verify-reference.mp4"
+REFERENCE_SECONDS: Final = 6  # over every input cap, so each reference bills exactly its cap
+#: The smallest PNG there is (1x1, transparent): an image every file service accepts.
+PIXEL_PNG: Final = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """An uploaded reference video: its URL for ``video_urls`` and its probed length."""
+
+    url: str
+    seconds: Decimal | None
+    file_id: str
+
+
+def reference_clip(path: Path | None) -> tuple[bytes, Decimal | None]:
+    """The bytes and length of the reference: ``path`` if given, else a rendered clip."""
+    from mock_server.media import probe_file
+    from mock_server.renders import ClipSpec, render_clip
+
+    with tempfile.TemporaryDirectory(prefix="wanmock-verify-") as scratch:
+        if path is None:
+            path = Path(scratch) / REFERENCE_NAME
+            render_clip(ClipSpec(320, 180, REFERENCE_SECONDS, audio=True), path)
+        return path.read_bytes(), probe_file(path).seconds
+
+
+def judge(
+    report: Report,
+    name: str,
+    answer: Exchange,
+    schema: str,
+    success: bool,
+    status: int | None = None,
+    code: int | None = None,
+) -> bool:
+    """Run the file checks on one answer and print its line; True when it kept the contract."""
+    subject = FileAnswer(
+        answer.status, answer.body, answer.content_type, schema, success, code, status
+    )
+    line = report.add(name, checks.run(subject), detail=f"HTTP {answer.status}")
+    return line.status == "passed"
+
+
+async def upload_stream(provider: Provider, data: bytes, name: str, auth: str = "key") -> Exchange:
+    """``POST /api/v1/files/upload/stream`` with one multipart ``file``."""
+    files = {"file": (name, data, "video/mp4")}
+    return await provider.call(
+        "upload-stream",
+        "POST",
+        provider.files_path("upload/stream"),
+        auth=auth,
+        files=files,
+        data={"file_name": name},
+    )
+
+
+async def run(provider: Provider, report: Report) -> tuple[Reference | None, list[str]]:
+    """Check the file API; return the uploaded reference and every file id to delete."""
+    report.section("File service")
+    clip, seconds = reference_clip(provider.options.reference_file)
+    answer = await upload_stream(provider, clip, REFERENCE_NAME, auth="none")
+    judge(report, "upload without a key -> 401", answer, "FileUploaded", False, 401)
+    answer = await upload_stream(provider, clip, REFERENCE_NAME)
+    uploaded = judge(report, "upload a reference video (stream)", answer, "FileUploaded", True, 200)
+    reference = None
+    owned: list[str] = []
+    if uploaded:
+        data = answer.body["data"]
+        reference = Reference(data["file_url"], seconds, data["file_id"])
+        owned.append(data["file_id"])
+    png = "data:image/png;base64," + base64.b64encode(PIXEL_PNG).decode()
+    answer = await provider.call(
+        "upload-base64",
+        "POST",
+        provider.files_path("upload/base64"),
+        json={"base64_data": png, "file_name": "wanmock-verify.png"},
+    )
+    if judge(report, "upload an image (base64)", answer, "FileUploaded", True, 200):
+        owned.append(answer.body["data"]["file_id"])
+    text = "data:text/plain;base64," + base64.b64encode(b"not a picture").decode()
+    answer = await provider.call(
+        "upload-base64",
+        "POST",
+        provider.files_path("upload/base64"),
+        json={"base64_data": text, "file_name": "wanmock-verify.txt"},
+    )
+    judge(
+        report,
+        "upload a text file -> 40002 type not allowed",
+        answer,
+        "FileUploaded",
+        False,
+        code=40002,
+    )
+    answer = await provider.call(
+        "list-files", "GET", provider.files_path("list?page=1&pageSize=100")
+    )
+    if judge(report, "list files", answer, "FileList", True, 200):
+        listed = {f.get("file_id") for f in answer.body["data"]["files"]}
+        missing = [file_id for file_id in owned if file_id not in listed]
+        if missing:
+            report.add(
+                "list files shows the uploads",
+                extra=[
+                    checks.ContractViolation(
+                        "files_listed",
+                        "uploaded files are missing from the list",
+                        {"missing": missing},
+                        "[CLIENT] file-client.ts",
+                    )
+                ],
+            )
+    answer = await provider.call("quota", "GET", provider.files_path("quota"))
+    judge(report, "file quota", answer, "FileQuota", True, 200)
+    return reference, owned
+
+
+async def cleanup(provider: Provider, report: Report, owned: list[str]) -> None:
+    """Delete what this run uploaded; deleting twice is refused."""
+    if not owned:
+        return
+    report.section("File service clean-up")
+    for file_id in owned:
+        answer = await provider.call("delete-file", "DELETE", provider.files_path(file_id))
+        judge(report, f"delete {file_id}", answer, "FileDeleted", True, 200)
+    answer = await provider.call("delete-file", "DELETE", provider.files_path(owned[0]))
+    judge(report, "delete a deleted file is refused", answer, "FileDeleted", False)
