@@ -84,7 +84,10 @@ async def http_error(request: Request, exc: Exception) -> Response:
             ApiError(404, f"No such endpoint: {request.method} {request.url.path}")
         )
     if exc.status_code == 405:
-        return error_response(ApiError(405, f"Method {request.method} is not allowed here"))
+        allowed = dict(exc.headers or {})  # Starlette names the methods in Allow
+        return error_response(
+            ApiError(405, f"Method {request.method} is not allowed here", headers=allowed)
+        )
     return error_response(ApiError(exc.status_code, str(exc.detail)))
 
 

@@ -196,3 +196,8 @@ def test_stepped_clock_moves_one_step_per_request(make_api: Callable[..., Api]) 
     task = api.created()
     statuses = {api.status(task["id"])["status"] for _ in range(20)}
     assert "completed" in statuses
+
+
+def test_wrong_method_names_the_allowed_ones(api: Api) -> None:
+    response = api.client.delete("/v1/videos/generations", headers=AUTH)
+    assert response.headers["allow"] == "POST"
