@@ -21,7 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.types import Receive, Scope, Send
 
-from mock_server import account, control, files, observe, results
+from mock_server import account, control, faults, files, observe, results
 from mock_server.clock import idle
 from mock_server.config import Config
 from mock_server.errors import ApiError
@@ -49,6 +49,9 @@ async def create_generation(request: Request) -> Response:
         return error_response(error)
     request.state.task_id = task.id  # for the journal
     request.state.key = key
+    code = task.plan.error_code
+    if code and not faults.is_known_task_error(code):
+        request.state.notes = [f"failure code {code!r} is not one of the real service's codes"]
     return Response(fake.task_json(task), media_type=JSON)
 
 

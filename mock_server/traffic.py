@@ -115,6 +115,8 @@ class Traffic:
             if state:
                 entry.task_id = state.get("task_id")
                 entry.key = entry.key or state.get("key")
+                for note in state.get("notes", ()):
+                    entry.note(note)
             self._finish(fake, entry, started)
 
     async def _scenario(
@@ -137,6 +139,8 @@ class Traffic:
             status = rule.effect.http_status
             if status is None:
                 return False
+            if status not in faults.HTTP_ERRORS:
+                entry.note(f"HTTP {status} is not a status the real API documents")
             await self._answer(
                 send, faults.http_error(status, rule.effect.message, rule.effect.headers), entry
             )

@@ -234,3 +234,17 @@ def test_token_drops_the_connection_once(server: ServerThread) -> None:
         httpx.post(f"{server.base_url}/v1/videos/generations", json=body, headers=AUTH).status_code
         == 200
     )
+
+
+def test_journal_flags_an_unknown_failure_code(api: Api) -> None:
+    add(api, {"effect": {"error_code": "gremlins"}, "times": 1})
+    api.created()
+    [entry] = api.control("GET", "/requests").json()["requests"]
+    assert any("gremlins" in note for note in entry["notes"])
+
+
+def test_journal_flags_an_undocumented_http_status(api: Api) -> None:
+    add(api, {"effect": {"http_status": 418}, "times": 1})
+    assert api.create().status_code == 418
+    [entry] = api.control("GET", "/requests").json()["requests"]
+    assert any("418" in note for note in entry["notes"])
