@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from mock_server.catalog import INPUT_CAP_SECONDS, QUALITY_PRICE_FACTOR, ModelProfile
 from mock_server.errors import ApiError
-from mock_server.models import LedgerEntry, LedgerKind
+from mock_server.models import CreateRequest, LedgerEntry, LedgerKind
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -49,6 +49,12 @@ def credits_text(amount: Decimal) -> str:
     """Credits as a plain decimal string: ``47.6``, ``1000``, never ``1E+3``."""
     text = format(amount.normalize(), "f")
     return "0" if text in ("-0", "0") else text
+
+
+def request_cost(model: ModelProfile, request: CreateRequest, billed_input: Decimal) -> Decimal:
+    """What ``request`` costs if it succeeds: reserved at create, charged on success."""
+    price = price_per_second(model, request.quality, request.generate_audio)
+    return cost(model, price, billed_input, request.duration)
 
 
 def as_json_number(amount: Decimal) -> int | float:

@@ -60,9 +60,6 @@ class KeyInfo:
         return cls(data.get("user_group", "default"), tuple(models) if models is not None else None)
 
 
-SettledListener = Callable[[Task, float], None]
-
-
 @dataclass
 class Fake:
     """One fake EvoLink account service: everything a running server holds."""
@@ -74,7 +71,6 @@ class Fake:
     ledger: Ledger = field(init=False)
     tasks: dict[str, Task] = field(init=False, default_factory=dict)
     keys: dict[str, KeyInfo] = field(init=False, default_factory=dict)
-    settled_listeners: list[SettledListener] = field(init=False, default_factory=list)
     reference_probe: Callable[[str], ReferenceInfo | Decimal | None] = field(init=False)
     media: Media = field(init=False)
     scenarios: Scenarios = field(init=False)
@@ -169,8 +165,7 @@ class Fake:
         probes = [ReferenceInfo.of(self.reference_probe(url)) for url in request.video_urls]
         references = tuple(p.seconds or self.config.reference_seconds for p in probes)
         billed_input = billing.input_seconds(references)
-        price = billing.price_per_second(model, request.quality, request.generate_audio)
-        reserve = billing.cost(model, price, billed_input, request.duration)
+        reserve = billing.request_cost(model, request, billed_input)
 
         now = self.clock.now()
         self.scheduler.run_due_sync(now)
@@ -311,10 +306,7 @@ class Fake:
         model = self.config.models[task.request.model]
         charge = None
         if task.plan.outcome == "completed":
-            price = billing.price_per_second(
-                model, task.request.quality, task.request.generate_audio
-            )
-            charge = billing.cost(model, price, task.input_seconds, task.request.duration)
+            charge = billing.request_cost(model, task.request, task.input_seconds)
         entries = self.ledger.settle(task.key, task.id, task.reserved, charge, due)
         url = task.request.callback_url
         # the callback body is what a poll answers now (byte for byte), queued with the money
@@ -324,8 +316,6 @@ class Fake:
         task.settled = True
         if callbacks:
             self.outbox.schedule(task.id, due)
-        for listener in self.settled_listeners:
-            listener(task, due)
 
     # -- control --------------------------------------------------------------------
 
