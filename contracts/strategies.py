@@ -8,11 +8,13 @@ verification and client verification.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
 
-from mock_server import catalog
+from contracts.checks.core import TaskHistory
+from mock_server import catalog, faults
 
 _HOST_LABELS = st.from_regex(r"[a-z][a-z0-9-]{0,14}[a-z0-9]", fullmatch=True)
 _PUBLIC_SUFFIXES = st.sampled_from(["com", "org", "net", "io", "ai", "cn"])
@@ -190,3 +192,60 @@ def unknown_field_requests(draw: st.DrawFn) -> BrokenRequest:
     )
     body[name] = draw(st.one_of(st.integers(), st.text(max_size=5), st.booleans()))
     return BrokenRequest(body, name, 400, "unknown field")
+
+
+@st.composite
+def task_histories(draw: st.DrawFn) -> TaskHistory:
+    """What one client could see of one task: the create answer, then polls at rising
+    times, rendered by the fake's own pure lifecycle and renderer from a drawn plan (any
+    timings, curve and outcome, sometimes cut short by a forced ending).
+
+    Shrinks towards a short, completed history with few polls.
+    """
+    from mock_server import lifecycle, render
+    from mock_server.models import CreateRequest, Outcome, Plan, Task
+    from mock_server.validation import parse_create
+
+    request: CreateRequest = parse_create(draw(create_requests()))
+    created = float(draw(st.integers(1_700_000_000, 1_900_000_000)))
+    queue, run = draw(st.floats(0, 60)), draw(st.floats(0, 600))
+    failed = draw(st.booleans())
+    code = draw(st.sampled_from(sorted(faults.TASK_ERRORS))) if failed else None
+    plan = Plan(
+        created=created,
+        start=created + queue,
+        finish=created + queue + run,
+        curve=draw(st.sampled_from([1.0, 1.5, 2.0])),
+        outcome="failed" if failed else "completed",
+        error_code=code,
+        error_message=faults.task_error_message(code) if code else None,
+        fail_progress=lifecycle.processing_progress(
+            Plan(created, created + queue, created + queue + run), created + queue + run
+        )
+        if failed and run > 0
+        else 0,
+    )
+    task = Task(
+        id=f"task-unified-{int(created)}-abcd1234",
+        key="k",
+        request=request,
+        plan=plan,
+        reserved=Decimal("9"),
+        input_seconds=Decimal("5"),
+        reference_seconds=(Decimal("5"),),
+        estimated_time=120,
+    )
+    model = catalog.MODELS[request.model]
+    steps = draw(st.lists(st.floats(0, 200), max_size=12))
+    forced_at = draw(st.none() | st.integers(0, max(0, len(steps) - 1)))
+    now, observations = created, []
+    for index, step in enumerate([0.0, *steps]):
+        now += step
+        if forced_at is not None and index == forced_at + 1:
+            outcome: Outcome = draw(st.sampled_from(["completed", "failed"]))
+            task.plan = lifecycle.end_now(
+                task.plan, now, outcome, "request_cancelled", "Task was cancelled", "test"
+            )
+        seen = lifecycle.observe(task.plan, now, task.estimated_time)
+        observations.append(render.task_object(task, seen, model, "https://fake.test", b"k"))
+    return TaskHistory(observations, request=request.to_json())

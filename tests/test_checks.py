@@ -20,6 +20,7 @@ from contracts.checks import (
     TaskHistory,
 )
 from contracts.pricing import PRICES, expected_charge
+from contracts.strategies import task_histories
 from mock_server import billing, catalog
 from tests.conftest import Api
 
@@ -270,3 +271,19 @@ def test_checks_assert_keeps_contract_raises_the_first_violation() -> None:
     history[1]["status"] = "bogus"
     with pytest.raises(ContractViolation, match="task_shape"):
         checks.assert_keeps_contract(TaskHistory(history))
+
+
+@settings(max_examples=150)
+@given(task_histories())
+def test_checks_accept_every_history_the_contract_allows(history: TaskHistory) -> None:
+    assert checks.violations(history) == []
+
+
+@settings(max_examples=50)
+@given(task_histories())
+def test_checks_catch_any_history_played_backwards(history: TaskHistory) -> None:
+    statuses = [o["status"] for o in history.observations]
+    progress = [o["progress"] for o in history.observations]
+    backwards = TaskHistory(list(reversed(history.observations)), history.request)
+    moved = len(set(statuses)) > 1 or len(set(progress)) > 1
+    assert bool(checks.violations(backwards)) == moved
