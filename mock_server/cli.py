@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from contracts.provider import cli as verify_cli
-from mock_server import __version__, receiver
+from mock_server import __version__, receiver_cli
 from mock_server.config import SETTINGS, Config, ConfigError, load_config, parse_bool
 
 
@@ -49,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["critical", "error", "warning", "info", "debug"],
         help="server log level (default: warning)",
     )
-    receiver.add_parser(commands)
+    receiver_cli.add_parser(commands)
     verify_cli.add_parser(commands)
     return parser
 
@@ -120,7 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "serve":
         return serve(args)
     if args.command == "receiver":
-        return receiver.run(args)
+        return receiver_cli.run(args)
     if args.command == "verify-provider":
         return verify_cli.run(args)
     parser.print_help()
