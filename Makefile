@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-SRC    := mock_server contracts tests bench
+SRC    := mock_server contracts tests bench examples
 
 .PHONY: install serve test lint typecheck unit bench clean
 

@@ -12,8 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 
 from contracts.checks.core import TaskHistory
+from contracts.client.world import ServerWorld, Transient
 from mock_server import catalog, faults
 
 _HOST_LABELS = st.from_regex(r"[a-z][a-z0-9-]{0,14}[a-z0-9]", fullmatch=True)
@@ -249,3 +251,87 @@ def task_histories(draw: st.DrawFn) -> TaskHistory:
         seen = lifecycle.observe(task.plan, now, task.estimated_time)
         observations.append(render.task_object(task, seen, model, "https://fake.test", b"k"))
     return TaskHistory(observations, request=request.to_json())
+
+
+# Unknown fields a newer server could add: names no EvoLink client reads (SOURCES.md
+# "Client verification"), at the top level or inside objects every task object has.
+EXTRA_FIELD_NAMES = ("metadata", "task_info.queue_position", "usage.discount", "region")
+TRANSIENT_STATUSES = (429, 503, 502)  # what EvoLink's own client retries ([CLIENT])
+PROGRESS_CURVES = ("linear", "ease", "steep")
+
+
+def _check_count(name: str, value: object, high: int = 100) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        raise InvalidArgument(f"{name}={value!r} must be an integer from 0 to {high}")
+    return value
+
+
+def _json_values() -> st.SearchStrategy[Any]:
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**31), 2**31), st.text(max_size=8))
+    return st.one_of(
+        scalars,
+        st.lists(scalars, max_size=2),
+        st.dictionaries(st.text(max_size=5), scalars, max_size=2),
+    )
+
+
+def transients(
+    max_times: int, *, max_retry_after: int = 2
+) -> st.SearchStrategy[tuple[Transient, ...]]:
+    """Runs of transient 429/503/502 answers, ``max_times`` answers in all at most.
+
+    Each run has a ``Retry-After`` of 0..``max_retry_after`` seconds, or none. Shrinks
+    towards no run, then one 429 with ``Retry-After: 0``.
+    """
+    _check_count("max_times", max_times)
+    _check_count("max_retry_after", max_retry_after, 3600)
+
+    @st.composite
+    def runs(draw: st.DrawFn) -> tuple[Transient, ...]:
+        left, found = max_times, []
+        while left and draw(st.booleans()):
+            times = draw(st.integers(1, left))
+            status = draw(st.sampled_from(TRANSIENT_STATUSES))
+            retry_after = draw(st.one_of(st.integers(0, max_retry_after), st.none()))
+            found.append(Transient(status, retry_after, times))
+            left -= times
+        return tuple(found)
+
+    return runs()
+
+
+def server_worlds(
+    *, max_create_errors: int = 1, max_poll_errors: int = 3, max_retry_after: int = 2
+) -> st.SearchStrategy[ServerWorld]:
+    """Ways the real API may treat one client's task, as the contract allows.
+
+    Draws: how long the task is queued (0–60 s) and processed (1–180 s), its progress
+    curve, whether it completes or fails (with any real failure code), runs of transient
+    429/503/502 answers with or without ``Retry-After`` on the create (at most
+    ``max_create_errors``) and on the first polls (at most ``max_poll_errors``), each
+    with a ``Retry-After`` of at most ``max_retry_after`` seconds (real seconds a polite
+    client waits, so keep it small), unknown fields in answers, and callbacks that fail
+    (so they are delivered again, up to 3 times) or answer late. The defaults are what
+    EvoLink's own client survives: it retries a create once and a poll three times
+    (SOURCES.md "Client verification").
+
+    Shrinks towards the well-behaved world: queued 0 s, processed 1 s, linear progress,
+    completed, no transient answer, no unknown field, one timely callback; a failure
+    shrinks towards the first code of ``mock_server.faults.TASK_ERRORS``.
+    """
+    _check_count("max_create_errors", max_create_errors)
+    _check_count("max_poll_errors", max_poll_errors)
+    _check_count("max_retry_after", max_retry_after, 3600)
+    fields = st.dictionaries(st.sampled_from(EXTRA_FIELD_NAMES), _json_values(), max_size=3)
+    return st.builds(
+        ServerWorld,
+        queue_seconds=st.integers(0, 60),
+        processing_seconds=st.integers(1, 180),
+        progress_curve=st.sampled_from(PROGRESS_CURVES),
+        error_code=st.one_of(st.none(), st.sampled_from(list(faults.TASK_ERRORS))),
+        create_errors=transients(max_create_errors, max_retry_after=max_retry_after),
+        poll_errors=transients(max_poll_errors, max_retry_after=max_retry_after),
+        extra_fields=fields.map(lambda d: tuple(sorted(d.items()))),
+        callback_failures=st.integers(0, 2),
+        late_callback=st.booleans(),
+    )

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from contracts.client import cli as client_cli
 from contracts.provider import cli as verify_cli
 from mock_server import __version__, receiver_cli
 from mock_server.config import SETTINGS, Config, ConfigError, load_config, parse_bool
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     receiver_cli.add_parser(commands)
     verify_cli.add_parser(commands)
+    client_cli.add_parser(commands)
     return parser
 
 
@@ -123,6 +125,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return receiver_cli.run(args)
     if args.command == "verify-provider":
         return verify_cli.run(args)
+    if args.command == "verify-client":  # the verifier itself loads only here
+        return client_cli.run(args)
     parser.print_help()
     return 0
 

@@ -75,6 +75,7 @@ class Effect:
     queue_seconds: float | None = None
     processing_seconds: float | None = None
     progress_curve: float | None = None
+    extra_fields: dict[str, Any] | None = None
 
     @property
     def answers(self) -> bool:
@@ -91,6 +92,11 @@ class Effect:
                 self.progress_curve,
             )
         )
+
+    @property
+    def decorates(self) -> bool:
+        """Adds unknown fields to the JSON answer the request gets (a client's tolerance)."""
+        return bool(self.extra_fields)
 
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, False, 0.0)}
@@ -142,6 +148,8 @@ LIMITS: Final = {
     "progress_curve": 10.0,
 }
 MAX_TIMES: Final = 1_000_000
+MAX_EXTRA_FIELDS: Final = 32
+_FIELD_PATH: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}(\.[A-Za-z_][A-Za-z0-9_-]{0,63})?")
 _HEADER_NAME: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 
 
@@ -243,7 +251,26 @@ def parse_effect(spec: object) -> Effect:
             raise invalid(
                 "effect.progress_curve", f"progress_curve is a number or one of {', '.join(CURVES)}"
             )
+    if spec.get("extra_fields") is not None:
+        values["extra_fields"] = _extra_fields(spec["extra_fields"])
     return Effect(**values)
+
+
+def _extra_fields(spec: object) -> dict[str, Any]:
+    """``{"name": value}`` or ``{"object.name": value}`` (one level into an object the
+    answer already has, such as ``task_info``); any JSON value."""
+    if not isinstance(spec, dict) or not 0 < len(spec) <= MAX_EXTRA_FIELDS:
+        raise invalid(
+            "effect.extra_fields",
+            f"extra_fields must be an object of 1 to {MAX_EXTRA_FIELDS} fields",
+        )
+    for name in spec:
+        if not isinstance(name, str) or not _FIELD_PATH.fullmatch(name):
+            raise invalid(
+                "effect.extra_fields",
+                f"extra field {name!r} must be a name, or object.name for a nested field",
+            )
+    return dict(spec)
 
 
 def parse_times(value: object) -> int | None:

@@ -111,6 +111,17 @@ class Scenarios:
             merged = replace(merged, **unset)
         return merged
 
+    def decoration(self, facts: Facts) -> dict[str, Any] | None:
+        """Extra fields every live matching ``extra_fields`` rule adds to this request's
+        answer, merged (the first rule to name a field wins), each rule used up once."""
+        merged: dict[str, Any] | None = None
+        for rule in self.rules:
+            if rule.exhausted or not rule.effect.decorates or not rule.match(facts):
+                continue
+            rule.used += 1
+            merged = {**(rule.effect.extra_fields or {}), **(merged or {})}
+        return merged
+
     def token_rules(self, facts: Facts) -> None:
         """Turn the prompt's magic tokens into rules, once per key and token text."""
         if not facts.prompt or "[wanmock:" not in facts.prompt:
@@ -168,6 +179,23 @@ def shape_plan(plan: Plan, effect: Effect) -> Plan:
         code=code,
         message=message,
     )
+
+
+def add_fields(body: object, extra: Mapping[str, Any]) -> object:
+    """``body`` with fields it does not have yet (``a.b`` goes into the object ``a``).
+
+    Never replaces a field the answer has, and never creates an object it lacks, so a
+    decorated answer is the real one plus unknown fields, as a newer server could send.
+    """
+    if not isinstance(body, dict):
+        return body
+    for path, value in extra.items():
+        outer, _, inner = path.partition(".")
+        target = body.get(outer) if inner else body
+        name = inner or outer
+        if isinstance(target, dict) and name not in target:
+            target[name] = value
+    return body
 
 
 # What the seeded --failure-rate draws, weighted like a service's bad day (a choice).

@@ -9,6 +9,7 @@ and never touches the store (the journal is flushed in batches elsewhere).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from typing import Any
 
@@ -19,12 +20,14 @@ from mock_server import faults
 from mock_server.clock import idle, monotonic
 from mock_server.errors import ApiError
 from mock_server.journal import TASK_PATH, Entry
-from mock_server.scenarios import CREATE_PATH, Facts, Rule
+from mock_server.scenarios import CREATE_PATH, Facts, Rule, add_fields
 from mock_server.service import Fake
 
 CAPTURED_TYPES = (b"application/json", b"text/")
 # Where the poll endpoint leaves (key, status, body) for the journal.
 ANSWER = "wanmock.answer"
+# Where a scenario leaves the unknown fields to add to this request's answer.
+EXTRA = "wanmock.extra_fields"
 MAX_CAPTURE = 64 * 1024
 
 
@@ -88,11 +91,12 @@ class Traffic:
         low, high = fake.config.latency
         if high:
             await idle(fake.latency_rng.uniform(low, high))
+        extra = scope.get(EXTRA)
         if path.startswith(TASK_PATH) and scope["method"] == "GET":
             # The poll handler leaves its answer in the scope: no wrapper on the hot path.
             self._note_poll_rate(fake, path, entry, started)
             try:
-                await self.app(scope, receive, send)
+                await self.app(scope, receive, _decorated(send, extra, scope) if extra else send)
             finally:
                 entry.key, entry.status, entry.response = scope.get(ANSWER, (None, 0, None))
                 self._finish(fake, entry, started)
@@ -109,7 +113,7 @@ class Traffic:
             await send(message)
 
         try:
-            await self.app(scope, receive, capture)
+            await self.app(scope, receive, _decorated(capture, extra, scope) if extra else capture)
         finally:
             state = scope.get("state")
             if state:
@@ -160,7 +164,11 @@ class Traffic:
         )
         facts = Facts(scope["method"], scope["path"], entry.key, model, prompt, task_id)
         rule = scenarios.http_effect(facts)
-        if rule is not None:
+        if rule is None or not (rule.effect.http_status or rule.effect.drop_connection):
+            extra = scenarios.decoration(facts)
+            if extra:
+                scope[EXTRA] = extra
+        if rule is not None or EXTRA in scope:
             fake.save_scenarios()
         return rule
 
@@ -199,6 +207,39 @@ class Traffic:
         if not entry.seq:
             entry.latency_ms = (monotonic() - started) * 1000
             fake.journal.record(entry)
+
+
+def _decorated(send: Send, extra: dict[str, Any], scope: Scope) -> Send:
+    """``send`` with a 2xx JSON object answer given the scenario's unknown fields (and the
+    journal shown the answer as the client got it)."""
+    start: Message | None = None
+    chunks: list[bytes] = []
+
+    async def decorate(message: Message) -> None:
+        nonlocal start
+        if message["type"] == "http.response.start" and 200 <= message["status"] < 300:
+            types = [v for k, v in message.get("headers", ()) if k == b"content-type"]
+            if types and types[0].startswith(b"application/json"):
+                start = message
+                return
+        if start is None or message["type"] != "http.response.body":
+            await send(message)
+            return
+        chunks.append(message.get("body", b""))
+        if message.get("more_body", False):
+            return
+        body = b"".join(chunks)
+        with contextlib.suppress(orjson.JSONDecodeError):
+            body = orjson.dumps(add_fields(orjson.loads(body), extra))
+        if ANSWER in scope:
+            key, status, _ = scope[ANSWER]
+            scope[ANSWER] = (key, status, body)
+        headers = [(k, v) for k, v in start.get("headers", ()) if k != b"content-length"]
+        headers.append((b"content-length", b"%d" % len(body)))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return decorate
 
 
 async def _buffer(receive: Receive, limit: int) -> tuple[bytes, Receive]:

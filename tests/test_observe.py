@@ -45,6 +45,22 @@ def test_rule_makes_polls_answer_503_twice_then_succeed(api: Api) -> None:
     assert [api.poll(task["id"]).status_code for _ in range(3)] == [503, 503, 200]
 
 
+def test_rule_adds_unknown_fields_to_creates_and_polls(api: Api) -> None:
+    add(api, {"effect": {"extra_fields": {"request_id": "r-1", "task_info.queue_position": 3}}})
+    created = api.created()
+    polled = api.poll(created["id"])
+    for answer in (created, polled.json()):
+        assert answer["request_id"] == "r-1" and answer["task_info"]["queue_position"] == 3
+    assert int(polled.headers["content-length"]) == len(polled.content)
+    journal = api.control("GET", "/requests").json()["requests"]
+    assert [e["response"]["request_id"] for e in journal] == ["r-1", "r-1"]
+
+
+def test_rule_leaves_error_answers_without_extra_fields(api: Api) -> None:
+    add(api, {"effect": {"extra_fields": {"request_id": "r-1"}}})
+    assert "request_id" not in api.poll("task-unified-1-aaaaaaaa").json()
+
+
 def test_token_makes_polls_answer_503_twice_then_succeed(api: Api) -> None:
     task = api.created(prompt="dance [wanmock:poll_http=503*2]")
     assert [api.poll(task["id"]).status_code for _ in range(3)] == [503, 503, 200]

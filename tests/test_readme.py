@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -82,3 +84,35 @@ def test_readme_pytest_example_passes(pytester: pytest.Pytester) -> None:
     [example] = blocks(section("Use it from pytest"), "python")
     pytester.makepyfile(test_readme_example=example)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_readme_verify_client_examples_work_as_written(tmp_path: Path) -> None:
+    passing, failing, replay = (commands(b)[0] for b in blocks(section("Verify a client"), "sh"))
+    shutil.copytree(Path(__file__).parent.parent / "examples", tmp_path / "examples")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+
+    def run(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["bash", "-c", command],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+
+    kept = run(passing)
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    assert "The client keeps the contract" in kept.stdout
+    broken = run(failing)
+    assert broken.returncode == 1, broken.stdout + broken.stderr
+    assert "the client gave up after a transient" in broken.stdout
+    assert json.loads((tmp_path / "wanmock-client-failure.json").read_text())
+    assert (tmp_path / "wanmock-client-failure.journal.json").exists()
+    args = replay.split()[2:]  # after "wanmock serve"
+    args[args.index("--scenarios") + 1] = str(tmp_path / "wanmock-client-failure.json")
+    db = args.pop(args.index("--db") + 1)
+    args.remove("--db")
+    with running(*args, db=db) as server:
+        rules = server.client.get("/_mock/scenarios").json()["rules"]
+        assert rules and {r["source"] for r in rules} == {"file"}

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from mock_server.errors import ApiError
-from mock_server.scenarios import Facts, Scenarios, tokens
+from mock_server.scenarios import Facts, Scenarios, add_fields, tokens
 
 CREATE = Facts(
     "POST",
@@ -87,6 +87,8 @@ def test_scenarios_task_rules_do_not_answer_requests() -> None:
         ({"effect": {"delay_seconds": -1}}, "effect.delay_seconds"),
         ({"effect": {"outcome": "exploded"}}, "effect.outcome"),
         ({"effect": {"http_status": 500}, "when": "now"}, "when"),
+        ({"effect": {"extra_fields": {}}}, "effect.extra_fields"),
+        ({"effect": {"extra_fields": {"a.b.c": 1}}}, "effect.extra_fields"),
     ],
 )
 def test_scenarios_bad_rule_is_a_400_naming_the_field(spec: dict[str, Any], param: str) -> None:
@@ -139,3 +141,22 @@ def test_scenarios_token_becomes_one_rule_per_key_and_token() -> None:
     for _ in range(3):
         scenarios.token_rules(facts)
     assert len(scenarios.rules) == 1 and scenarios.rules[0].times == 2
+
+
+def test_scenarios_extra_fields_of_several_rules_merge_first_wins() -> None:
+    scenarios = book(
+        {"effect": {"extra_fields": {"a": 1, "b": 1}}, "times": 1},
+        {"effect": {"extra_fields": {"b": 2, "c": 2}}},
+    )
+    assert scenarios.decoration(CREATE) == {"a": 1, "b": 1, "c": 2}
+    assert scenarios.decoration(CREATE) == {"b": 2, "c": 2}
+
+
+def test_scenarios_add_fields_never_replaces_or_creates_objects() -> None:
+    body = {"id": "t", "task_info": {"can_cancel": True}}
+    extra = {"id": "x", "new": [1], "task_info.queue": 3, "error.hint": "h"}
+    assert add_fields(body, extra) == {
+        "id": "t",
+        "new": [1],
+        "task_info": {"can_cancel": True, "queue": 3},
+    }

@@ -1,0 +1,241 @@
+"""Invariants of a client under test: what one run of it against one server world showed.
+
+The subject, ``ClientRun``, is what client verification observed: the request the
+client was given, the world it met, what it reported, the fake's journal of its
+requests and the task objects of the tasks it made (read after the run, once they had
+ended). Injected answers (scenario rules) are marked in the journal's notes, so a 4xx
+the world sent on purpose is never blamed on the client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from contracts.checks.core import NotApplicable, check, fail
+
+TRANSIENT: Final = frozenset({429, 502, 503})  # what EvoLink's own client retries
+CREATE: Final = ("POST", "/v1/videos/generations")
+
+
+@dataclass(frozen=True)
+class ClientRun:
+    """One run of a client: given ``request`` in ``world``, it reported ``outcome`` (or hit
+    ``problem``: crashed, bad_output, timeout, runaway) after making ``journal``'s requests."""
+
+    request: Mapping[str, Any]
+    world: Mapping[str, Any]
+    outcome: Mapping[str, Any] | None
+    journal: Sequence[Mapping[str, Any]]
+    tasks: Sequence[Mapping[str, Any]] = ()
+    problem: str | None = None
+    detail: str = ""
+    timeout: float = 0.0
+    extra_fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+def injected(entry: Mapping[str, Any]) -> bool:
+    """The answer came from a scenario rule (the world), not from the API's own rules."""
+    return any(n.startswith("scenario ") and "applied" in n for n in entry.get("notes") or ())
+
+
+def describe(entry: Mapping[str, Any]) -> str:
+    """One journal entry on one line: ``GET /v1/tasks/… → 503 (injected)``."""
+    mark = " (injected)" if injected(entry) else ""
+    return f"{entry.get('method')} {entry.get('path')} → {entry.get('status')}{mark}"
+
+
+def _is_create(entry: Mapping[str, Any]) -> bool:
+    return (entry.get("method"), entry.get("path")) == CREATE
+
+
+def _recent(run: ClientRun, count: int = 6) -> list[str]:
+    return [describe(e) for e in run.journal[-count:]]
+
+
+def _first_task(run: ClientRun) -> Mapping[str, Any]:
+    if not run.tasks:
+        raise NotApplicable("the client made no task")
+    return run.tasks[0]
+
+
+@check(ClientRun, source="DESIGN.md section 3 (a client ends; the verifier's time limit)")
+def client_terminates(run: ClientRun) -> None:
+    """The client ends on its own, within the time limit, and stops calling the API."""
+    if run.problem == "timeout":
+        raise fail(
+            f"the client did not finish within {run.timeout:g} s",
+            requests=len(run.journal),
+            last_requests=_recent(run),
+        )
+    if run.problem == "runaway":
+        ended = [
+            e
+            for e in run.journal
+            if e.get("method") == "GET"
+            and isinstance(e.get("response"), Mapping)
+            and e["response"].get("status") in ("completed", "failed")
+        ]
+        also = f"; it polled the task {len(ended)} times after it had ended" if ended else ""
+        raise fail(
+            f"the client did not stop: {run.detail}{also}",
+            requests=len(run.journal),
+            last_requests=_recent(run),
+        )
+
+
+@check(ClientRun, source="DESIGN.md section 3 (the outcome a client reports)")
+def client_answers(run: ClientRun) -> None:
+    """The client reports an outcome in the documented shape instead of crashing."""
+    if run.problem == "crashed":
+        raise fail(
+            "the client crashed instead of reporting an outcome",
+            output=run.detail,
+            last_requests=_recent(run),
+        )
+    if run.problem == "bad_output":
+        raise fail("the client's answer is not an outcome", problem=run.detail)
+
+
+@check(ClientRun, source="[REF], [I2V] (validation rules); SOURCES.md 'HTTP errors'")
+def client_sends_valid_requests(run: ClientRun) -> None:
+    """The fake rejected none of the client's requests with a 4xx of its own."""
+    rejected = [e for e in run.journal if 400 <= int(e.get("status") or 0) < 500]
+    rejected = [e for e in rejected if not injected(e)]
+    if rejected:
+        first = rejected[0]
+        error = first.get("response", {})
+        error = error.get("error", error) if isinstance(error, Mapping) else error
+        raise fail(
+            f"the fake rejected {len(rejected)} of the client's requests, first {describe(first)}",
+            answer=error,
+            request=first.get("request"),
+        )
+
+
+@check(ClientRun, source="choice: a client sends the request it was asked to make")
+def client_sends_the_request(run: ClientRun) -> None:
+    """Every field of the request the client was given reaches the create unchanged."""
+    sent = [
+        e["request"] for e in run.journal if _is_create(e) and isinstance(e.get("request"), Mapping)
+    ]
+    if not sent:
+        raise NotApplicable("the client sent no create with a JSON body")
+    body = sent[0]
+    changed = {
+        name: {"given": value, "sent": body.get(name, "<missing>")}
+        for name, value in run.request.items()
+        if body.get(name) != value
+    }
+    if changed:
+        raise fail(
+            f"the create does not carry the request as given: {', '.join(changed)}",
+            fields=changed,
+        )
+
+
+@check(ClientRun, source="[CLIENT] api-client.ts (retries 429/502/503; one create per task)")
+def client_creates_once(run: ClientRun) -> None:
+    """Exactly one create is accepted: transient errors are retried, never resubmitted."""
+    creates = [e for e in run.journal if _is_create(e)]
+    accepted = [i for i, e in enumerate(run.journal) if _is_create(e) and e.get("status") == 200]
+    if not accepted:
+        raise fail(
+            "the client never got its task created",
+            creates=[describe(e) for e in creates],
+        )
+    if len(accepted) > 1:
+        second = accepted[1]
+        before = describe(run.journal[second - 1]) if second else "nothing"
+        raise fail(
+            f"the client created {len(accepted)} tasks for one request: it resubmitted the "
+            f"create after {before}",
+            tasks=[run.journal[i].get("task_id") for i in accepted],
+            requests=[describe(e) for e in run.journal[: second + 1]][-6:],
+        )
+
+
+def _retry_after(run: ClientRun, entry: Mapping[str, Any]) -> str:
+    runs = run.world.get("create_errors" if _is_create(entry) else "poll_errors") or ()
+    for transient in runs:
+        if transient.get("status") == entry.get("status"):
+            after = transient.get("retry_after")
+            return "no Retry-After" if after is None else f"Retry-After: {after}"
+    return "no Retry-After"
+
+
+@check(ClientRun, source="[CLIENT] api-client.ts RETRYABLE_STATUS_CODES = 429, 502, 503")
+def client_retries_transient_errors(run: ClientRun) -> None:
+    """After a transient 429/502/503 the client tries again instead of giving up."""
+    if not any(injected(e) and e.get("status") in TRANSIENT for e in run.journal):
+        raise NotApplicable("the world sent no transient error")
+    last = run.journal[-1]
+    if injected(last) and last.get("status") in TRANSIENT:
+        raise fail(
+            f"the client gave up after a transient {last.get('status')} on "
+            f"{last.get('method')} {last.get('path')} ({_retry_after(run, last)}); "
+            "EvoLink's own client retries 429, 502 and 503",
+            outcome=run.outcome or run.problem,
+            last_requests=_recent(run),
+        )
+
+
+@check(ClientRun, source="[Q] results; [REF] a failed task's error.code")
+def client_reports_right_result(run: ClientRun) -> None:
+    """completed with exactly the task's result URLs, or failed with the task's error code."""
+    if run.outcome is None:
+        raise NotApplicable("the client reported no outcome")
+    task = _first_task(run)
+    status, said = task.get("status"), run.outcome.get("status")
+    if status == "completed":
+        if said != "completed":
+            raise fail(
+                f"the task completed but the client reported {said}",
+                outcome=run.outcome,
+                results=task.get("results"),
+            )
+        if run.outcome.get("video_urls") != task.get("results"):
+            raise fail(
+                "the client's video_urls are not the task's results",
+                video_urls=run.outcome.get("video_urls"),
+                results=task.get("results"),
+            )
+    elif status == "failed" and said == "failed":
+        code = (task.get("error") or {}).get("code")
+        if run.outcome.get("error_code") != code:
+            raise fail(
+                f"the task failed with {code} but the client reported "
+                f"{run.outcome.get('error_code')!r}",
+                error=task.get("error"),
+            )
+
+
+@check(ClientRun, source="[REF] a failed task carries error {code, message}; [CLIENT]")
+def client_surfaces_failures(run: ClientRun) -> None:
+    """A failed task is reported as failed, never as completed."""
+    if run.outcome is None:
+        raise NotApplicable("the client reported no outcome")
+    task = _first_task(run)
+    if task.get("status") == "failed" and run.outcome.get("status") == "completed":
+        error = task.get("error") or {}
+        raise fail(
+            f"the task failed with {error.get('code')} but the client reported completed",
+            error=error,
+            outcome=run.outcome,
+        )
+
+
+@check(ClientRun, source="choice: a server may add fields (SOURCES.md 'Client verification')")
+def client_tolerates_extra_fields(run: ClientRun) -> None:
+    """Unknown fields in answers change nothing: the client does not crash on them."""
+    if not run.extra_fields:
+        raise NotApplicable("no unknown fields were sent")
+    if run.problem in ("crashed", "bad_output"):
+        last = run.detail.strip().splitlines()[-1:] or [""]
+        raise fail(
+            "with unknown fields in the answers ("
+            + ", ".join(sorted(run.extra_fields))
+            + f") the client crashed: {last[0]}",
+            extra_fields=dict(run.extra_fields),
+        )

@@ -1,0 +1,117 @@
+"""``wanmock verify-client``: client verification as a command.
+
+    wanmock verify-client --cmd "COMMAND" [--examples N] [--seed N]
+
+Only argparse at import time: the verifier (hypothesis, the fake, the receiver) loads
+when the command runs, so ``wanmock serve`` does not pay for it. Exit status: 0 the
+client kept the contract in every world tried, 1 a world broke it (printed, shrunk,
+and written as a replayable scenario file), 2 the client could not be run.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+
+def _positive(kind: type[int] | type[float]) -> Any:
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text!r}")
+        return value
+
+    return parse
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number of 0 or more: {text!r}")
+    return int(text)
+
+
+def add_parser(commands: Any) -> None:
+    """Add the ``verify-client`` subcommand to the ``wanmock`` parser."""
+    parser = commands.add_parser(
+        "verify-client",
+        help="check that a client of the API survives every server behaviour the contract allows",
+        description="Run a client against server worlds drawn by hypothesis (timings, "
+        "progress, failures, transient 429/502/503 with Retry-After, unknown fields, "
+        "repeated or late callbacks) on a fresh fake each, and check it: it terminates, "
+        "reports the right result, surfaces failures, sends valid requests, retries "
+        "without resubmitting and tolerates extra fields. The command reads "
+        "WANMOCK_BASE_URL, WANMOCK_API_KEY and WANMOCK_REQUEST (JSON) and prints one JSON "
+        'line: {"status": "completed", "video_urls": [...]} or '
+        '{"status": "failed", "error_code": "..."}.',
+    )
+    parser.add_argument("--cmd", required=True, metavar="COMMAND", help="the client, run by sh")
+    parser.add_argument(
+        "--examples", type=_positive(int), default=20, metavar="N", help="worlds to try (20)"
+    )
+    parser.add_argument("--seed", type=_count, default=0, metavar="N", help="search seed (0)")
+    parser.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=60.0,
+        metavar="SECONDS",
+        help="wall seconds one run of the client may take (60)",
+    )
+    parser.add_argument(
+        "--max-requests",
+        type=_positive(int),
+        default=500,
+        metavar="N",
+        help="API requests one run may make before it counts as never stopping (500)",
+    )
+    parser.add_argument(
+        "--step",
+        type=_positive(float),
+        default=10.0,
+        metavar="SECONDS",
+        help="server seconds each API request moves the fake's clock (10)",
+    )
+    parser.add_argument(
+        "--max-retry-after",
+        type=_count,
+        default=1,
+        metavar="SECONDS",
+        help="largest Retry-After a transient error carries; a polite client really waits it (1)",
+    )
+    parser.add_argument(
+        "--shrink-seconds",
+        type=_positive(float),
+        default=30.0,
+        metavar="SECONDS",
+        help="wall seconds hypothesis may spend shrinking a failure (30); a few greedy "
+        "simplifications follow",
+    )
+    parser.add_argument(
+        "--replay-file",
+        type=Path,
+        default=Path("wanmock-client-failure.json"),
+        metavar="FILE",
+        help="where the failing world's scenario rules go (its journal goes beside it, "
+        "as FILE.journal.json)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """Verify the command with the parsed arguments; the exit status."""
+    from contracts.client.runner import CommandClient
+    from contracts.client.verify import Options, verify_client
+
+    options = Options(
+        examples=args.examples,
+        seed=args.seed,
+        timeout=args.timeout,
+        max_requests=args.max_requests,
+        step=args.step,
+        max_retry_after=args.max_retry_after,
+        shrink_seconds=args.shrink_seconds,
+        replay_file=args.replay_file,
+    )
+    return verify_client(CommandClient(args.cmd), options).status

@@ -1,0 +1,331 @@
+"""Client verification: hypothesis draws server worlds, the client meets each on a fresh
+fake, and the contract's client checks judge what it did (DESIGN.md section 3).
+
+One fake serves the whole run: a ``ServerThread`` on a loopback port with a stepped
+clock (every API request moves server time ``step`` seconds, so an unmodified polling
+client sees its task progress however fast it polls) and the ``fast`` profile, reset
+before each example. A callback receiver on loopback takes the request's
+``callback_url``. ``hypothesis.find`` searches for a world that breaks the client and
+shrinks it; every run is cached by its world and request, so shrinking never runs a
+client twice on the same world and a flaky client cannot confuse the search.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from hypothesis import HealthCheck, Phase, Verbosity, find, settings
+from hypothesis.errors import NoSuchExample
+
+from contracts import checks
+from contracts.checks import ContractViolation, Outcome
+from contracts.checks.client import ClientRun
+from contracts.client.cases import cases, client_request, simpler_requests
+from contracts.client.report import ClientReport
+from contracts.client.runner import (
+    Attempt,
+    ClientFn,
+    CommandClient,
+    client_env,
+    run_callable,
+    run_command,
+)
+from contracts.client.world import Case
+from mock_server.clock import monotonic
+from mock_server.embedded import ServerThread
+from mock_server.receiver import Receiver, Script
+
+CLIENT_CHECKS = checks.collect(checks.client)
+# Server seconds the verifier moves after a run, so the task ends and every callback
+# attempt is made before the task is judged: past the longest world (60 + 180 s).
+SETTLE_SECONDS = 3600.0
+CANNOT_RUN = (126, 127)  # the shell's "not executable" and "not found"
+
+
+@dataclass(frozen=True)
+class Options:
+    """How hard to look, and the limits that keep a broken client from stalling a run."""
+
+    examples: int = 20
+    seed: int = 0
+    timeout: float = 60.0  # wall seconds one run of the client may take
+    max_requests: int = 500  # API requests one run may make before it counts as runaway
+    step: float = 10.0  # server seconds a request moves the stepped clock
+    max_retry_after: int = 1  # real seconds a polite client waits per transient
+    shrink_seconds: float = 30.0  # wall seconds hypothesis may spend shrinking a failure
+    replay_file: Path | None = Path("wanmock-client-failure.json")
+
+
+@dataclass
+class Example:
+    """One run of the client and what the checks made of it."""
+
+    case: Case
+    run: ClientRun
+    outcomes: list[Outcome]
+    attempt: Attempt
+
+    @property
+    def violations(self) -> list[ContractViolation]:
+        return [o.violation for o in self.outcomes if o.violation is not None]
+
+
+@dataclass
+class Result:
+    """What ``verify_client`` found: the exit status, and the smallest failure if any."""
+
+    status: int
+    examples: int = 0
+    shrinks: int = 0
+    failure: Example | None = None
+    seen: dict[str, list[Outcome]] = field(default_factory=dict)
+
+
+class CannotRun(Exception):
+    """The client could not be started at all (a command that is not found)."""
+
+
+class _OutOfTime(BaseException):
+    """Stops hypothesis once the shrinking budget is spent (a BaseException, so the
+    engine does not take it for a failure of the client and shrink it too)."""
+
+
+class Verifier:
+    """Runs one client against many worlds on one fake."""
+
+    def __init__(
+        self,
+        client: ClientFn | CommandClient,
+        options: Options,
+        report: ClientReport,
+        server: ServerThread,
+        receiver: Receiver,
+    ) -> None:
+        self.client, self.options, self.report = client, options, report
+        self.server, self.receiver = server, receiver
+        # One keep-alive client for the control API: a fresh one per call costs a TLS
+        # context (tens of ms), and the watchdog asks for the clock every 50 ms.
+        self.http = httpx.Client(base_url=f"{server.base_url}/_mock", timeout=60)
+        self.cache: dict[str, Example] = {}
+        self.examples = 0
+        self.shrinks = 0
+        self.phase = "search"  # then "shrink" (hypothesis, time-boxed), then "polish"
+        self.shrink_deadline = 0.0
+        self.smallest: Case | None = None
+        self.seen: dict[str, list[Outcome]] = {}
+
+    # -- the search ---------------------------------------------------------------------
+
+    def search(self) -> Result:
+        config = settings(
+            max_examples=self.options.examples,
+            database=None,
+            deadline=None,
+            phases=(Phase.generate, Phase.shrink),
+            suppress_health_check=list(HealthCheck),
+            verbosity=Verbosity.quiet,
+        )
+        try:
+            find(
+                cases(self.options.max_retry_after),
+                self.breaks,
+                settings=config,
+                random=random.Random(self.options.seed),
+            )
+        except NoSuchExample:
+            return Result(0, self.examples, self.shrinks, None, self.seen)
+        except _OutOfTime:
+            pass  # the shrinker only ever tries smaller worlds: the last failure stands
+        found = self.smallest
+        assert found is not None
+        self.phase = "polish"  # a few runs, not time-boxed
+        failure = self.cache[_key(self.polish(found))]
+        for outcome in failure.outcomes:
+            self.seen.setdefault(outcome.check.name, []).append(outcome)
+        return Result(1, self.examples, self.shrinks, failure, self.seen)
+
+    def breaks(self, case: Case) -> bool:
+        """The condition ``find`` looks for: this world breaks the client."""
+        key = _key(case)
+        if key in self.cache:
+            return bool(self.cache[key].violations)
+        shrinking = self.phase != "search"
+        if self.phase == "shrink" and monotonic() > self.shrink_deadline:
+            raise _OutOfTime  # the smallest failure so far stands
+        example = self.run(case)
+        self.cache[key] = example
+        if example.violations:
+            self.smallest = case
+        if shrinking:
+            self.shrinks += 1
+        else:
+            self.examples += 1
+            self._show(example)
+            if example.violations:
+                self.phase = "shrink"
+                self.shrink_deadline = monotonic() + self.options.shrink_seconds
+                self.report.note("shrinking to the smallest world that breaks the client…")
+            else:
+                for outcome in example.outcomes:
+                    self.seen.setdefault(outcome.check.name, []).append(outcome)
+        return bool(example.violations)
+
+    def polish(self, case: Case) -> Case:
+        """Greedy last steps after hypothesis: simpler worlds, then a simpler request,
+        each kept when it still breaks the client (so a short shrinking budget still
+        ends in a world a person can read)."""
+        improved = True
+        while improved:
+            improved = False
+            candidates = [Case(w, case.request) for w in case.world.simpler()]
+            candidates += [Case(case.world, r) for r in simpler_requests(case.request)]
+            for candidate in candidates:
+                if self.breaks(candidate):
+                    case, improved = candidate, True
+                    break
+        return case
+
+    def _show(self, example: Example) -> None:
+        attempt = example.attempt
+        if attempt.outcome is not None:
+            said = attempt.outcome.status
+            if attempt.outcome.error_code:
+                said += f" ({attempt.outcome.error_code})"
+        else:
+            said = attempt.problem or "?"
+        detail = f"{said}, {len(example.run.journal)} requests, {attempt.seconds:.2f} s"
+        world = example.case.world.describe("callback_url" in example.run.request)
+        self.report.example(self.examples, world, not example.violations, detail)
+
+    # -- one run ------------------------------------------------------------------------
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """Call the fake's control API; its JSON answer."""
+        answer = self.http.request(method, path, json=body)
+        answer.raise_for_status()
+        return answer.json()
+
+    def run(self, case: Case) -> Example:
+        world = case.world
+        self.control("POST", "/reset")
+        self.receiver.clear(Script.from_json(world.receiver_script()))
+        self.control("POST", "/scenarios", world.rules())
+        request = client_request(case.request, self.receiver.url)
+        start = float(self.control("GET", "/clock")["now"])
+        attempt = self._attempt(request, start)
+        if attempt.exit_status in CANNOT_RUN and not self.cache:
+            raise CannotRun(attempt.detail or f"exit status {attempt.exit_status}")
+        limit = self.options.max_requests + 100
+        journal = self.control("GET", f"/requests?limit={limit}")["requests"]
+        self.control("POST", "/clock/advance", {"seconds": SETTLE_SECONDS})
+        tasks = {t["task"]["id"]: t["task"] for t in self.control("GET", "/tasks")["tasks"]}
+        made = [e["task_id"] for e in journal if e["method"] == "POST" and e["status"] == 200]
+        run = ClientRun(
+            request=request,
+            world=world.to_json(),
+            outcome=attempt.outcome.to_json() if attempt.outcome else None,
+            journal=journal,
+            tasks=[tasks[t] for t in made if t in tasks],
+            problem=attempt.problem,
+            detail=attempt.detail,
+            timeout=self.options.timeout,
+            extra_fields=world.fields,
+        )
+        return Example(case, run, checks.run(run, CLIENT_CHECKS), attempt)
+
+    def _attempt(self, request: dict[str, Any], start: float) -> Attempt:
+        base_url, key = self.server.base_url, self.server.api_key
+        step, budget = self.options.step, self.options.max_requests
+        started = monotonic()
+
+        def runaway() -> str | None:
+            now = float(self.control("GET", "/clock")["now"])
+            made = round((now - start) / step)
+            if made > budget:
+                return (
+                    f"{made} API requests in {monotonic() - started:.1f} s "
+                    f"(the limit is {budget}; an honest client needs a few dozen)"
+                )
+            return None
+
+        if isinstance(self.client, CommandClient):
+            env = client_env(base_url, key, request)
+            return run_command(self.client, env, self.options.timeout, runaway)
+        return run_callable(self.client, (base_url, key, request), self.options.timeout, runaway)
+
+
+def _key(case: Case) -> str:
+    return json.dumps([case.world.to_json(), case.request], sort_keys=True, default=repr)
+
+
+def verify_client(
+    client: ClientFn | CommandClient | str,
+    options: Options | None = None,
+    report: ClientReport | None = None,
+) -> Result:
+    """Verify ``client`` (a callable, a ``CommandClient``, or a command string)."""
+    options = options or Options()
+    report = report or ClientReport()
+    if isinstance(client, str):
+        client = CommandClient(client)
+    name = str(client) if isinstance(client, CommandClient) else _name(client)
+    with Receiver() as receiver:
+        server = ServerThread(
+            clock="stepped",
+            step=options.step,
+            profile="fast",
+            seed=options.seed,
+            allow_callback_host=("127.0.0.1",),
+            callback_ca_file=receiver.ca_file,
+            callback_wall_timeout=2.0,
+        )
+        try:
+            report.console.print(f"[bold]Verifying client[/bold] {_escape(name)}")
+            report.note(
+                f"fake at {server.base_url}: stepped clock ({options.step:g} s a request), "
+                f"fast profile; callbacks to {receiver.url}"
+            )
+            report.note(
+                f"{options.examples} worlds, seed {options.seed}, {options.timeout:g} s and "
+                f"{options.max_requests} requests per run at most"
+            )
+            report.section("Examples")
+            verifier = Verifier(client, options, report, server, receiver)
+            try:
+                result = verifier.search()
+            except CannotRun as exc:
+                report.console.print(
+                    f"\n[bold red]Cannot run the client[/bold red]: {_escape(str(exc))}"
+                )
+                return Result(2)
+            finally:
+                verifier.http.close()
+        finally:
+            server.close()
+    if result.failure is not None and options.replay_file is not None:
+        save_failure(result.failure, options.replay_file)
+    report.conclusion(result, options, CLIENT_CHECKS)
+    return result
+
+
+def _name(fn: Callable[..., Any]) -> str:
+    return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def save_failure(failure: Example, path: Path) -> None:
+    """The failing world as a ``wanmock serve --scenarios`` file, its journal beside it."""
+    path.write_text(json.dumps(failure.case.world.rules(), indent=2) + "\n")
+    journal = path.with_suffix(".journal.json")
+    journal.write_text(json.dumps(list(failure.run.journal), indent=2) + "\n")

@@ -1,0 +1,160 @@
+"""A server world: one way the real API may behave towards one client, as plain data.
+
+``contracts.strategies.server_worlds()`` draws these; ``ServerWorld.rules()`` turns one
+into the fake's scenario rules (README "Scenarios"), so the world a client failed in can
+be replayed with ``wanmock serve --scenarios FILE``. Everything a world varies is
+something the contract allows (SOURCES.md "Client verification"): lifecycle timings, a
+progress curve, the outcome and its real failure code, transient 429/502/503 answers
+with ``Retry-After``, unknown fields in answers, and callback deliveries that fail (so
+they come again) or come late.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Final
+
+CREATE_MATCH: Final = {"method": "POST", "path": "/v1/videos/generations"}
+POLL_MATCH: Final = {"method": "GET", "path__startswith": "/v1/tasks/"}
+# What a late callback's receiver waits before it answers (real seconds, under the
+# verifier's callback timeout, so the attempt succeeds late rather than timing out).
+LATE_CALLBACK_SECONDS: Final = 0.3
+
+
+@dataclass(frozen=True)
+class Transient:
+    """``times`` answers of HTTP ``status`` (429, 502 or 503), with ``Retry-After`` when set."""
+
+    status: int
+    retry_after: int | None = None
+    times: int = 1
+
+    def rule(self, match: Mapping[str, str], where: str) -> dict[str, Any]:
+        headers = {} if self.retry_after is None else {"Retry-After": str(self.retry_after)}
+        return {
+            "name": f"transient {self.status} on {where}",
+            "match": dict(match),
+            "effect": {"http_status": self.status, "headers": headers},
+            "times": self.times,
+        }
+
+    def describe(self) -> str:
+        after = "" if self.retry_after is None else f" (Retry-After: {self.retry_after})"
+        return f"{self.status}{after} ×{self.times}"
+
+
+@dataclass(frozen=True)
+class ServerWorld:
+    """How the fake behaves for one example of client verification."""
+
+    queue_seconds: int = 0
+    processing_seconds: int = 1
+    progress_curve: str = "linear"
+    error_code: str | None = None  # None: the task completes
+    create_errors: tuple[Transient, ...] = ()
+    poll_errors: tuple[Transient, ...] = ()
+    extra_fields: tuple[tuple[str, Any], ...] = ()
+    callback_failures: int = 0
+    late_callback: bool = False
+
+    @property
+    def outcome(self) -> str:
+        return "completed" if self.error_code is None else "failed"
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return dict(self.extra_fields)
+
+    def rules(self) -> list[dict[str, Any]]:
+        """The scenario rules that make the fake behave so, in the order they apply."""
+        effect: dict[str, Any] = {
+            "queue_seconds": self.queue_seconds,
+            "processing_seconds": self.processing_seconds,
+            "progress_curve": self.progress_curve,
+        }
+        if self.error_code is not None:
+            effect["error_code"] = self.error_code
+        rules = [{"name": f"the task: {self.outcome}", "match": CREATE_MATCH, "effect": effect}]
+        rules += [t.rule(CREATE_MATCH, "create") for t in self.create_errors]
+        rules += [t.rule(POLL_MATCH, "poll") for t in self.poll_errors]
+        if self.extra_fields:
+            rules.append(
+                {"name": "unknown fields in answers", "effect": {"extra_fields": self.fields}}
+            )
+        return rules
+
+    def receiver_script(self) -> dict[str, Any]:
+        """The callback receiver's behaviour, as ``wanmock receiver`` flags in JSON."""
+        script: dict[str, Any] = {"fail_first": self.callback_failures}
+        if self.late_callback:
+            script["delay"] = LATE_CALLBACK_SECONDS
+        return script
+
+    def describe(self, callbacks: bool = True) -> str:
+        """One line a person can read: what is unusual about this world (``callbacks``:
+        whether the request has a callback_url, without which they do not matter)."""
+        parts = [
+            f"{self.outcome}" + (f" ({self.error_code})" if self.error_code else ""),
+            f"queued {self.queue_seconds} s, processing {self.processing_seconds} s "
+            f"({self.progress_curve})",
+        ]
+        if self.create_errors:
+            parts.append("create: " + ", ".join(t.describe() for t in self.create_errors))
+        if self.poll_errors:
+            parts.append("polls: " + ", ".join(t.describe() for t in self.poll_errors))
+        if self.extra_fields:
+            parts.append("unknown fields " + ", ".join(name for name, _ in self.extra_fields))
+        if callbacks and self.callback_failures:
+            parts.append(f"callback delivered {self.callback_failures + 1} times")
+        if callbacks and self.late_callback:
+            parts.append("callback late")
+        return "; ".join(parts)
+
+    def simpler(self) -> Iterator[ServerWorld]:
+        """Worlds one step simpler than this one, biggest step first: the verifier's last
+        polish after hypothesis has shrunk (within its time budget)."""
+        plain = ServerWorld(error_code=self.error_code)
+        steps = [
+            plain,
+            replace(plain, error_code=None),
+            replace(self, create_errors=(), poll_errors=()),
+            replace(self, create_errors=()),
+            replace(self, poll_errors=()),
+            replace(self, extra_fields=()),
+            replace(self, callback_failures=0, late_callback=False),
+            replace(self, queue_seconds=0, processing_seconds=1, progress_curve="linear"),
+            replace(self, error_code=None),
+            replace(self, create_errors=self.create_errors[:1], poll_errors=self.poll_errors[:1]),
+            replace(
+                self,
+                create_errors=tuple(replace(t, times=1, retry_after=0) for t in self.create_errors),
+                poll_errors=tuple(replace(t, times=1, retry_after=0) for t in self.poll_errors),
+            ),
+            replace(self, extra_fields=self.extra_fields[:1]),
+        ]
+        if self.extra_fields:
+            steps.append(replace(self, extra_fields=((self.extra_fields[0][0], None),)))
+        yield from (step for step in steps if step != self)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "queue_seconds": self.queue_seconds,
+            "processing_seconds": self.processing_seconds,
+            "progress_curve": self.progress_curve,
+            "outcome": self.outcome,
+            "error_code": self.error_code,
+            "create_errors": [t.__dict__ for t in self.create_errors],
+            "poll_errors": [t.__dict__ for t in self.poll_errors],
+            "extra_fields": self.fields,
+            "callback_failures": self.callback_failures,
+            "late_callback": self.late_callback,
+        }
+
+
+@dataclass(frozen=True)
+class Case:
+    """One example: the world and the create request handed to the client."""
+
+    world: ServerWorld
+    request: Mapping[str, Any] = field(default_factory=dict)

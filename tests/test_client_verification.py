@@ -1,0 +1,251 @@
+"""Client verification: a correct client passes, and each classic mistake is caught,
+shrunk to a small world and explained (contracts/client/, contracts/checks/client.py)."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from hypothesis import given
+from hypothesis.errors import InvalidArgument
+
+from contracts.client import CommandClient, Options, Outcome, Result, verify_client
+from contracts.client.outcome import BadOutcome
+from contracts.client.report import ClientReport
+from contracts.client.world import ServerWorld, Transient
+from contracts.strategies import server_worlds
+from mock_server.cli import build_parser
+from mock_server.scenarios import Scenarios, load_rules, read_rules_file
+
+TRANSIENT = {429, 502, 503}
+TLS = ssl.create_default_context()  # built once: a forked client reuses it
+Client = Callable[[str, str, dict[str, Any]], Outcome]
+
+
+# -- clients under test -------------------------------------------------------------------
+
+
+def call(http: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
+    """One call, retried on 429/502/503 after Retry-After (or a short backoff)."""
+    for attempt in range(6):
+        answer = http.request(method, path, **kwargs)
+        if answer.status_code not in TRANSIENT:
+            answer.raise_for_status()
+            return answer.json()
+        time.sleep(float(answer.headers.get("Retry-After", 0.01 * 2**attempt)))
+    answer.raise_for_status()
+    raise AssertionError("unreachable")
+
+
+def session(base_url: str, api_key: str) -> httpx.Client:
+    auth = {"Authorization": f"Bearer {api_key}"}
+    return httpx.Client(base_url=base_url, headers=auth, timeout=30, verify=TLS)
+
+
+def reference_client(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    """Creates once, polls with backoff, honours Retry-After, reports what the task says."""
+    with session(base_url, api_key) as http:
+        task = call(http, "POST", "/v1/videos/generations", json=request)
+        wait = 0.002
+        while task["status"] not in ("completed", "failed"):
+            time.sleep(wait)
+            wait = min(wait * 2, 0.02)
+            task = call(http, "GET", f"/v1/tasks/{task['id']}")
+    if task["status"] == "completed":
+        return Outcome.completed(task["results"])
+    return Outcome.failed(task["error"]["code"])
+
+
+def gives_up_on_429(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    with session(base_url, api_key) as http:
+        answer = http.post("/v1/videos/generations", json=request)
+        if answer.status_code == 429:
+            return Outcome.failed("rate_limited")
+        task = answer.json()
+        while task["status"] not in ("completed", "failed"):
+            answer = http.get(f"/v1/tasks/{task['id']}")
+            if answer.status_code == 429:
+                return Outcome.failed("rate_limited")
+            task = answer.json() if answer.status_code == 200 else task
+    return reference_outcome(task)
+
+
+def resubmits_on_503(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    with session(base_url, api_key) as http:
+        task = call(http, "POST", "/v1/videos/generations", json=request)
+        while task["status"] not in ("completed", "failed"):
+            answer = http.get(f"/v1/tasks/{task['id']}")
+            if answer.status_code == 503:  # "it is gone": start over
+                task = call(http, "POST", "/v1/videos/generations", json=request)
+            elif answer.status_code == 200:
+                task = answer.json()
+    return reference_outcome(task)
+
+
+def failed_as_completed(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    outcome = reference_client(base_url, api_key, request)
+    return Outcome.completed(outcome.video_urls)
+
+
+KNOWN = {"created", "id", "model", "object", "progress", "status", "task_info", "type", "usage"}
+
+
+def strict_parser(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    with session(base_url, api_key) as http:
+        task = call(http, "POST", "/v1/videos/generations", json=request)
+        while True:
+            unknown = set(task) - KNOWN - {"results", "error"}
+            unknown |= set(task["task_info"]) - {"can_cancel", "estimated_time"}
+            if unknown:
+                raise KeyError(f"unexpected fields {sorted(unknown)}")
+            if task["status"] in ("completed", "failed"):
+                return reference_outcome(task)
+            task = call(http, "GET", f"/v1/tasks/{task['id']}")
+
+
+def never_stops(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    with session(base_url, api_key) as http:
+        task = call(http, "POST", "/v1/videos/generations", json=request)
+        while True:  # waits for a "done" status the API never sends
+            time.sleep(0.001)
+            task = call(http, "GET", f"/v1/tasks/{task['id']}")
+
+
+def reference_outcome(task: dict[str, Any]) -> Outcome:
+    if task["status"] == "completed":
+        return Outcome.completed(task["results"])
+    return Outcome.failed(task["error"]["code"])
+
+
+# -- running the verifier -----------------------------------------------------------------
+
+
+def verify(client: Client | CommandClient, tmp_path: Path, examples: int = 8) -> Result:
+    options = Options(
+        examples=examples,
+        step=30,
+        max_retry_after=0,
+        timeout=10,
+        max_requests=60,
+        shrink_seconds=1,
+        replay_file=tmp_path / "failure.json",
+    )
+    return verify_client(client, options, ClientReport())
+
+
+def broken(result: Result) -> dict[str, str]:
+    assert result.status == 1 and result.failure is not None
+    return {v.check: v.message for v in result.failure.violations}
+
+
+def test_verify_client_passes_a_correct_client(tmp_path: Path) -> None:
+    result = verify(reference_client, tmp_path, examples=10)
+    assert (result.status, result.failure, result.examples) == (0, None, 10)
+    assert not (tmp_path / "failure.json").exists()
+
+
+def test_verify_client_catches_a_client_that_gives_up_on_429(tmp_path: Path) -> None:
+    found = broken(verify(gives_up_on_429, tmp_path))
+    assert "the client gave up after a transient 429" in found["client_retries_transient_errors"]
+
+
+def test_verify_client_catches_a_client_that_resubmits_the_create(tmp_path: Path) -> None:
+    found = broken(verify(resubmits_on_503, tmp_path))
+    assert "created 2 tasks for one request" in found["client_creates_once"]
+    assert "after GET /v1/tasks/" in found["client_creates_once"]
+
+
+def test_verify_client_catches_a_client_that_treats_failed_as_completed(tmp_path: Path) -> None:
+    result = verify(failed_as_completed, tmp_path)
+    found = broken(result)
+    assert "but the client reported completed" in found["client_surfaces_failures"]
+    assert result.failure is not None
+    world = result.failure.case.world  # shrunk and polished to the failure alone
+    assert world == ServerWorld(error_code=world.error_code) and world.error_code
+
+
+def test_verify_client_catches_a_client_that_crashes_on_an_unknown_field(tmp_path: Path) -> None:
+    found = broken(verify(strict_parser, tmp_path))
+    assert "with unknown fields in the answers" in found["client_tolerates_extra_fields"]
+    assert "unexpected fields" in found["client_tolerates_extra_fields"]
+
+
+def test_verify_client_catches_a_client_that_never_stops_polling(tmp_path: Path) -> None:
+    found = broken(verify(never_stops, tmp_path))
+    assert "the client did not stop" in found["client_terminates"]
+
+
+TINY_CLIENT = """
+import json, os, urllib.request
+base, key = os.environ["WANMOCK_BASE_URL"], os.environ["WANMOCK_API_KEY"]
+def call(method, path, body=None):
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method)
+    request.add_header("Authorization", "Bearer " + key)
+    request.add_header("Content-Type", "application/json")
+    return json.load(urllib.request.urlopen(request))  # no retry at all
+task = call("POST", "/v1/videos/generations", json.loads(os.environ["WANMOCK_REQUEST"]))
+while task["status"] not in ("completed", "failed"):
+    task = call("GET", "/v1/tasks/" + task["id"])
+print(json.dumps({"status": "completed", "video_urls": task.get("results", [])}))
+"""
+
+
+def test_verify_client_runs_a_command_and_writes_a_replayable_failure(tmp_path: Path) -> None:
+    script = tmp_path / "client.py"
+    script.write_text(TINY_CLIENT)
+    result = verify(CommandClient(f"{sys.executable} {script}"), tmp_path, examples=10)
+    assert result.status == 1 and result.failure is not None
+    rules = load_rules(read_rules_file(str(tmp_path / "failure.json")), Scenarios(), "file")
+    assert [r.name for r in rules] == [r["name"] for r in result.failure.case.world.rules()]
+    assert "transient 429 on create" in [r.name for r in rules]
+    journal = json.loads((tmp_path / "failure.journal.json").read_text())
+    assert journal == list(result.failure.run.journal)
+
+
+def test_verify_client_reports_a_command_that_cannot_run(tmp_path: Path) -> None:
+    result = verify(CommandClient("wanmock-no-such-client-command"), tmp_path)
+    assert result.status == 2
+
+
+# -- the pieces ---------------------------------------------------------------------------
+
+
+def test_outcome_reads_a_command_line_and_refuses_other_shapes() -> None:
+    assert Outcome.from_output('log\n{"status": "failed", "error_code": "x"}\n') == Outcome.failed(
+        "x"
+    )
+    for bad in ("", "done", '{"status": "completed"}', '{"status": "ok"}'):
+        with pytest.raises(BadOutcome):
+            Outcome.from_output(bad)
+
+
+@given(server_worlds())
+def test_server_worlds_become_rules_the_fake_accepts(world: ServerWorld) -> None:
+    rules = load_rules(world.rules(), Scenarios(), "file")
+    assert len(rules) == len(world.rules())
+    assert sum(r.times or 0 for r in rules if r.effect.http_status) <= 4
+
+
+def test_server_worlds_name_a_bad_argument() -> None:
+    with pytest.raises(InvalidArgument, match="max_poll_errors"):
+        server_worlds(max_poll_errors=-1).example()
+
+
+def test_server_world_transient_rule_sets_its_own_retry_after() -> None:
+    rule = Transient(503, None, 2).rule({"method": "GET"}, "poll")
+    assert rule["effect"] == {"http_status": 503, "headers": {}} and rule["times"] == 2
+
+
+def test_cli_verify_client_parses_its_flags() -> None:
+    args = build_parser().parse_args(
+        ["verify-client", "--cmd", "python c.py", "--examples", "3", "--seed", "7"]
+    )
+    assert (args.cmd, args.examples, args.seed) == ("python c.py", 3, 7)
