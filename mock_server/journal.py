@@ -8,6 +8,7 @@ or a JSON decoder (DESIGN.md "Speed"). The store keeps the newest ``limit`` entr
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -29,7 +30,7 @@ Row = tuple[
     float,
     bytes | None,
     bytes | None,
-    bytes | None,
+    list[str] | None,
 ]
 
 
@@ -71,7 +72,7 @@ class Entry:
         task_id = self.task_id
         if task_id is None and self.path.startswith(TASK_PATH):
             task_id = self.path[len(TASK_PATH) :]
-        notes = orjson.dumps(self.notes) if self.notes else None
+        notes = self.notes
         return (
             self.seq,
             self.at,
@@ -87,10 +88,26 @@ class Entry:
         )
 
 
-def decode(row: Any) -> dict[str, Any]:
+FIELDS = (
+    "seq",
+    "at",
+    "key",
+    "task_id",
+    "method",
+    "path",
+    "status",
+    "latency_ms",
+    "request",
+    "response",
+    "notes",
+)
+
+
+def decode(stored: Sequence[Any]) -> dict[str, Any]:
     """A stored journal row as the control API shows it, with notes on error answers."""
+    row = dict(zip(FIELDS, stored, strict=True))
     response = _body(row["response"])
-    notes: list[str] = orjson.loads(row["notes"]) if row["notes"] else []
+    notes: list[str] = list(row["notes"] or [])
     if row["status"] >= 400 and isinstance(response, dict):
         error = response.get("error")
         if isinstance(error, dict):
@@ -114,14 +131,15 @@ def decode(row: Any) -> dict[str, Any]:
     }
 
 
-def _body(raw: bytes | None) -> Any:
+def _body(raw: str | bytes | None) -> Any:
     """A body as JSON when it is JSON, else as (truncated) text."""
     if not raw:
         return None
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        text = raw[:MAX_BODY_CHARS].decode("utf-8", "replace")
+        text = raw[:MAX_BODY_CHARS]
+        text = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
         return text + ("…" if len(raw) > MAX_BODY_CHARS else "")
 
 
@@ -135,6 +153,8 @@ class Journal:
         self.sink = sink
         self.next_seq = next_seq
         self.pending: list[Entry] = []
+        # One flush at a time: a reader's flush waits for a background one to land.
+        self._flushing = threading.Lock()
 
     def record(self, entry: Entry) -> None:
         entry.seq = self.next_seq
@@ -144,6 +164,8 @@ class Journal:
             del self.pending[: MAX_PENDING // 2]
 
     def flush(self) -> None:
-        if self.pending:
-            batch, self.pending = self.pending, []
-            self.sink([entry.row() for entry in batch])
+        """Write what is pending; safe from a worker thread while the loop records."""
+        with self._flushing:
+            if self.pending:
+                batch, self.pending = self.pending, []
+                self.sink([entry.row() for entry in batch])

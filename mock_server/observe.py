@@ -57,7 +57,9 @@ async def delete_scenario(request: Request, fake: Fake) -> dict[str, Any]:
 def journal(fake: Fake, request: Request) -> list[dict[str, Any]]:
     fake.journal.flush()
     q = request.query_params
-    rows = fake.store.journal(q.get("key"), q.get("task_id"), _limit(request))
+    rows = fake.store.journal(
+        q.get("key"), q.get("task_id"), _limit(request), fake.config.journal_limit
+    )
     return [decode(row) for row in rows]
 
 

@@ -113,7 +113,7 @@ class SqliteStore(FileTables, OutboxTables, JournalTables, Database):
 
     SCHEMAS = (SCHEMA, FILES_SCHEMA, OUTBOX_SCHEMA, JOURNAL_SCHEMA)
     TABLES = (
-        "journal",
+        "journal_batches",
         "scenarios",
         "tasks",
         "ledger",

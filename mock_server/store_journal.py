@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -11,47 +10,68 @@ import orjson
 from mock_server.database import Database
 
 JOURNAL_SCHEMA = """
-CREATE TABLE IF NOT EXISTS journal (
-    seq INTEGER PRIMARY KEY,
-    at REAL NOT NULL,
-    key TEXT,
-    task_id TEXT,
-    method TEXT NOT NULL,
-    path TEXT NOT NULL,
-    status INTEGER NOT NULL,
-    latency_ms REAL NOT NULL,
-    request BLOB,
-    response BLOB,
-    notes BLOB
+CREATE TABLE IF NOT EXISTS journal_batches (
+    last_seq INTEGER PRIMARY KEY,
+    first_seq INTEGER NOT NULL,
+    data BLOB NOT NULL
 );
-CREATE INDEX IF NOT EXISTS journal_by_task ON journal (task_id);
 CREATE TABLE IF NOT EXISTS scenarios (position INTEGER PRIMARY KEY, data TEXT NOT NULL);
 """
 
 
+def _text(value: object) -> str:
+    """Bodies are stored as text; bytes that are not UTF-8 are shown replaced."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    raise TypeError(type(value).__name__)
+
+
 class JournalTables(Database):
-    def append_journal(self, rows: Sequence[tuple[Any, ...]], keep: int) -> None:
-        """Add journal rows and drop all but the newest ``keep`` (the journal is bounded)."""
-        marks = ", ".join("?" * len(rows[0])) if rows else ""
+    """The journal is stored a batch per row: one insert a second however many requests
+    the batch holds, so journaling a busy poll loop costs SQLite almost nothing. Reads
+    (rare: the control API) decode batches and filter."""
+
+    def append_journal(self, rows: Sequence[Sequence[Any]], keep: int) -> None:
+        """Add a batch of rows and drop batches wholly older than the newest ``keep``."""
+        if not rows:
+            return
+        data = orjson.dumps(rows, default=_text)
         with self.transaction() as db:
-            db.executemany(f"INSERT OR REPLACE INTO journal VALUES ({marks})", rows)
             db.execute(
-                "DELETE FROM journal WHERE seq <= (SELECT MAX(seq) FROM journal) - ?", (keep,)
+                "INSERT OR REPLACE INTO journal_batches VALUES (?, ?, ?)",
+                (rows[-1][0], rows[0][0], data),
             )
+            db.execute("DELETE FROM journal_batches WHERE last_seq <= ?", (rows[-1][0] - keep,))
 
     def journal(
-        self, key: str | None = None, task_id: str | None = None, limit: int = 1000
-    ) -> list[sqlite3.Row]:
-        where = " AND ".join(f"{c} = ?" for c, v in (("key", key), ("task_id", task_id)) if v)
-        args = [v for v in (key, task_id) if v]
-        query = "SELECT * FROM journal" + (f" WHERE {where}" if where else "")
+        self,
+        key: str | None = None,
+        task_id: str | None = None,
+        limit: int = 1000,
+        keep: int | None = None,
+    ) -> list[list[Any]]:
+        """The newest ``limit`` rows that match, oldest first."""
         with self._lock:
-            rows = self._db.execute(f"{query} ORDER BY seq DESC LIMIT ?", (*args, limit))
-            return list(reversed(rows.fetchall()))
+            batches = self._db.execute(
+                "SELECT data FROM journal_batches ORDER BY last_seq DESC"
+            ).fetchall()
+        found: list[list[Any]] = []
+        newest = None
+        for batch in batches:
+            rows = orjson.loads(batch["data"])
+            newest = newest if newest is not None else rows[-1][0]
+            for row in reversed(rows):
+                if keep is not None and row[0] <= newest - keep:
+                    return found[::-1]
+                if (key is None or row[2] == key) and (task_id is None or row[3] == task_id):
+                    found.append(row)
+                    if len(found) >= limit:
+                        return found[::-1]
+        return found[::-1]
 
     def max_journal_seq(self) -> int:
         with self._lock:
-            row = self._db.execute("SELECT MAX(seq) AS seq FROM journal").fetchone()
+            row = self._db.execute("SELECT MAX(last_seq) AS seq FROM journal_batches").fetchone()
         return int(row["seq"] or 0)
 
     def put_scenarios(self, rules: list[dict[str, Any]]) -> None:
