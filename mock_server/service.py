@@ -392,6 +392,7 @@ class Fake:
         self.scheduler.clear()
         self.outbox.reset()
         self.journal.pending.clear()
+        self.last_poll.clear()
         self.scenarios = Scenarios()
         if isinstance(self.clock, VirtualClock):
             self.clock.reset(self._clock_start)
