@@ -26,6 +26,7 @@ from mock_server.clock import Clock, VirtualClock, make_clock, wall_time
 from mock_server.config import Config
 from mock_server.errors import ApiError, invalid, invalid_task_id, task_not_found
 from mock_server.journal import Journal, Row
+from mock_server.keys import KeyInfo, parse_key_spec
 from mock_server.lifecycle import Observation
 from mock_server.media import Media
 from mock_server.models import Outcome, Plan, ReferenceInfo, Task
@@ -37,27 +38,6 @@ from mock_server.store import SqliteStore
 TASK_ID_RE = re.compile(r"task-unified-\d{1,12}-[a-z0-9]{8}")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 AUTH_MESSAGE = "Invalid authentication credentials"
-
-
-@dataclass(frozen=True, slots=True)
-class KeyInfo:
-    """What a key may do; its money lives in the ledger."""
-
-    user_group: str = "default"
-    models: tuple[str, ...] | None = None  # None: every model
-
-    def forbidden(self, all_models: Mapping[str, object]) -> frozenset[str]:
-        if self.models is None:
-            return frozenset()
-        return frozenset(m for m in all_models if m not in self.models)
-
-    def to_json(self) -> dict[str, Any]:
-        return {"user_group": self.user_group, "models": list(self.models) if self.models else None}
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> KeyInfo:
-        models = data.get("models")
-        return cls(data.get("user_group", "default"), tuple(models) if models is not None else None)
 
 
 @dataclass
@@ -351,7 +331,7 @@ class Fake:
         infos: dict[str, KeyInfo] = {}
         entries = []
         for key, spec in keys.items():
-            info = self._key_info(key, spec)
+            info = parse_key_spec(key, spec, self.keys.get(key, KeyInfo()), self.config.models)
             infos[key] = info
             if "credits" in spec:
                 try:
@@ -362,24 +342,6 @@ class Fake:
         self.store.put_keys({k: v.to_json() for k, v in infos.items()}, entries)
         self.ledger.apply(entries)
         self.keys.update(infos)
-
-    def _key_info(self, key: str, spec: Mapping[str, Any]) -> KeyInfo:
-        if not isinstance(key, str) or not key.strip() or any(c.isspace() for c in key):
-            raise invalid("keys", f"bad key {key!r}: a key is a non-empty word")
-        if not isinstance(spec, Mapping):
-            raise invalid(f"keys.{key}", 'each key maps to an object such as {"credits": "100"}')
-        old = self.keys.get(key, KeyInfo())
-        group = spec.get("user_group", old.user_group)
-        if group not in ("default", "vip"):
-            raise invalid(f"keys.{key}.user_group", "user_group must be default or vip")
-        models = spec.get("models", old.models)
-        if models is not None and (
-            not isinstance(models, list | tuple) or any(m not in self.config.models for m in models)
-        ):
-            raise invalid(
-                f"keys.{key}.models", f"models must be a list of: {', '.join(self.config.models)}"
-            )
-        return KeyInfo(group, tuple(models) if models is not None else None)
 
     def reset(self) -> None:
         """Forget everything but the configuration; a virtual clock goes back to its start."""
