@@ -20,6 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from mock_server.cli import make_server
+
 JSON = "application/json"
 
 
@@ -38,25 +40,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
 
-    import uvicorn
-
     body = Path(args.body_file).read_bytes()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((args.host, args.port))
     port = sock.getsockname()[1]
     print(f"bare app serving at http://{args.host}:{port}", flush=True)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(body),
-            loop="auto",
-            http="auto",
-            log_level=args.log_level,
-            access_log=False,
-            timeout_graceful_shutdown=5,
-        )
-    )
-    server.run(sockets=[sock])
+    make_server(create_app(body), args.log_level).run(sockets=[sock])
     return 0
 
 

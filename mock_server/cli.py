@@ -73,8 +73,6 @@ def banner(config: Config) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from mock_server.app import create_app
 
     cli = {s.name: getattr(args, s.name) for s in SETTINGS}
@@ -102,18 +100,24 @@ def serve(args: argparse.Namespace) -> int:
         print(f"wanmock: cannot start: {exc}", file=sys.stderr)
         return 2
     print(banner(config), flush=True)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            loop="auto",
-            http="auto",
-            log_level=args.log_level,
-            access_log=False,
-            timeout_graceful_shutdown=5,
-        )
-    )
-    server.run(sockets=[sock])
+    make_server(app, args.log_level).run(sockets=[sock])
     return 0
+
+
+def make_server(app: Any, log_level: str) -> Any:
+    """The uvicorn settings ``wanmock serve`` runs with (uvloop and httptools when
+    installed); ``make bench`` serves its bare baseline through this too."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        app,
+        loop="auto",
+        http="auto",
+        log_level=log_level,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    return uvicorn.Server(config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -44,6 +44,7 @@ class Entry:
         "method",
         "notes",
         "path",
+        "poll_gap",
         "replay",
         "request",
         "response",
@@ -62,6 +63,8 @@ class Entry:
         self.response: bytes | None = None
         self.notes: list[str] | None = None
         self.replay: Any = None  # the request body, re-readable after a scenario peeked
+        # (seconds since the last poll, the minimum): a note, worded only when written
+        self.poll_gap: tuple[float, float] | None = None
 
     def note(self, text: str) -> None:
         if self.notes is None:
@@ -73,6 +76,9 @@ class Entry:
         if task_id is None and self.path.startswith(TASK_PATH):
             task_id = self.path[len(TASK_PATH) :]
         notes = self.notes
+        if self.poll_gap is not None:
+            gap, minimum = self.poll_gap
+            notes = [*(notes or ()), f"polled again after {gap:.3f} s (under {minimum:g} s)"]
         return (
             self.seq,
             self.at,

@@ -199,9 +199,7 @@ class Traffic:
         last = fake.last_poll.get(path)
         fake.last_poll[path] = now
         if last is not None and now - last < fake.config.poll_interval_min:
-            entry.note(
-                f"polled again after {now - last:.3f} s (under {fake.config.poll_interval_min:g} s)"
-            )
+            entry.poll_gap = (now - last, fake.config.poll_interval_min)
 
     def _finish(self, fake: Fake, entry: Entry, started: float) -> None:
         if not entry.seq:
