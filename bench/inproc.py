@@ -26,9 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from bench import bare_app
-from mock_server.app import create_app
-from mock_server.config import Config
-from mock_server.service import Fake
+from mock_server.api.app import create_app
+from mock_server.runtime.config import Config
+from mock_server.service.fake import Fake
 
 KEY = "sk-wanmock-test"
 CREDITS = Decimal("10000000")

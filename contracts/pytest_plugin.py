@@ -6,7 +6,7 @@ Installed with the package (entry point ``pytest11``), so a test file needs no c
         video = my_client.generate("A person dancing", ["https://example.com/ref.mp4"])
         ...
 
-The plugin only builds and tears down public objects of ``mock_server.embedded``; heavy
+The plugin only builds and tears down public objects of ``mock_server.testing.embedded``; heavy
 imports happen when a fixture is first used.
 """
 
@@ -51,7 +51,7 @@ def _trusting(sink: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def _wanmock_sink_session() -> Iterator[Any]:
-    from mock_server.receiver import Receiver
+    from mock_server.testing.receiver import Receiver
 
     with Receiver() as receiver:
         yield receiver
@@ -61,7 +61,7 @@ def _wanmock_sink_session() -> Iterator[Any]:
 def callback_sink(_wanmock_sink_session: Any) -> Any:
     """An HTTPS callback receiver on 127.0.0.1 (``.url``, ``.calls``, ``.set_script``),
     emptied for each test; the ``wanmock`` and ``wanmock_server`` fakes trust it."""
-    from mock_server.receiver import Script
+    from mock_server.testing.receiver import Script
 
     _wanmock_sink_session.clear(Script.succeed())
     return _wanmock_sink_session
@@ -71,7 +71,7 @@ def callback_sink(_wanmock_sink_session: Any) -> Any:
 def wanmock(request: pytest.FixtureRequest) -> Iterator[Any]:
     """An isolated in-process fake with a virtual clock; httpx calls to the real hosts
     (api.evolink.ai, files-api.evolink.ai) reach it unchanged."""
-    from mock_server.embedded import EmbeddedFake
+    from mock_server.testing.embedded import EmbeddedFake
 
     options = {}
     if "callback_sink" in request.fixturenames:
@@ -86,7 +86,7 @@ def wanmock(request: pytest.FixtureRequest) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def _wanmock_server_session(_wanmock_sink_session: Any) -> Iterator[Any]:
-    from mock_server.embedded import ServerThread
+    from mock_server.testing.embedded import ServerThread
 
     server = ServerThread(**_trusting(_wanmock_sink_session))
     try:

@@ -16,7 +16,7 @@ from hypothesis.errors import InvalidArgument
 
 from contracts.checks.core import TaskHistory
 from contracts.client.world import ServerWorld, Transient
-from mock_server import catalog, faults
+from mock_server.domain import catalog, faults
 
 _HOST_LABELS = st.from_regex(r"[a-z][a-z0-9-]{0,14}[a-z0-9]", fullmatch=True)
 _PUBLIC_SUFFIXES = st.sampled_from(["com", "org", "net", "io", "ai", "cn"])
@@ -204,9 +204,10 @@ def task_histories(draw: st.DrawFn) -> TaskHistory:
 
     Shrinks towards a short, completed history with few polls.
     """
-    from mock_server import lifecycle, render
-    from mock_server.models import CreateRequest, Outcome, Plan, Task
-    from mock_server.validation import parse_create
+    from mock_server.domain import lifecycle
+    from mock_server.domain import taskview as render
+    from mock_server.domain.models import CreateRequest, Outcome, Plan, Task
+    from mock_server.domain.validation import parse_create
 
     request: CreateRequest = parse_create(draw(create_requests()))
     created = float(draw(st.integers(1_700_000_000, 1_900_000_000)))
@@ -317,7 +318,7 @@ def server_worlds(
 
     Shrinks towards the well-behaved world: queued 0 s, processed 1 s, linear progress,
     completed, no transient answer, no unknown field, one timely callback; a failure
-    shrinks towards the first code of ``mock_server.faults.TASK_ERRORS``.
+    shrinks towards the first code of ``mock_server.domain.faults.TASK_ERRORS``.
     """
     _check_count("max_create_errors", max_create_errors)
     _check_count("max_poll_errors", max_poll_errors)

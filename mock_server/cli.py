@@ -10,8 +10,9 @@ from typing import Any
 
 from contracts.client import cli as client_cli
 from contracts.provider import cli as verify_cli
-from mock_server import __version__, receiver_cli
-from mock_server.config import SETTINGS, Config, ConfigError, load_config, parse_bool
+from mock_server import __version__
+from mock_server.runtime.config import SETTINGS, Config, ConfigError, load_config, parse_bool
+from mock_server.testing import receiver_cli
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,7 +74,7 @@ def banner(config: Config) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from mock_server.app import create_app
+    from mock_server.api.app import create_app
 
     cli = {s.name: getattr(args, s.name) for s in SETTINGS}
     try:

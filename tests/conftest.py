@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.config import Config
-from mock_server.service import Fake
+from mock_server.api.app import create_app
+from mock_server.runtime.config import Config
+from mock_server.service.fake import Fake
 
 pytest_plugins = ["pytester"]
 

@@ -18,10 +18,10 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mock_server.app import create_app
-from mock_server.config import Config
-from mock_server.embedded import free_port
-from mock_server.service import Fake
+from mock_server.api.app import create_app
+from mock_server.runtime.config import Config
+from mock_server.service.fake import Fake
+from mock_server.testing.embedded import free_port
 
 
 @dataclass

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server import billing
-from mock_server.catalog import MODELS
-from mock_server.errors import ApiError
-from mock_server.models import LedgerEntry
+from mock_server.domain import billing
+from mock_server.domain.catalog import MODELS
+from mock_server.domain.errors import ApiError
+from mock_server.domain.models import LedgerEntry
 
 STANDARD = MODELS["wan2.6-reference-video"]
 FLASH = MODELS["wan2.6-reference-video-flash"]

@@ -1,7 +1,7 @@
 """Callback delivery: retries at 1/2/4 s, billing first, restarts, claims, the SSRF guard.
 
 Every test but the real-clock one runs on the virtual clock against a real HTTPS receiver
-(mock_server/receiver.py) on 127.0.0.1; nothing sleeps.
+(mock_server/testing/receiver.py) on 127.0.0.1; nothing sleeps.
 """
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mock_server import callbacks
-from mock_server.app import create_app
-from mock_server.config import Config
-from mock_server.delivery import HttpSender
-from mock_server.receiver import Receiver, Reply, Script, ThreadedServer
-from mock_server.service import Fake
+from mock_server.api.app import create_app
+from mock_server.delivery import attempt as callbacks
+from mock_server.delivery.sender import HttpSender
+from mock_server.runtime.config import Config
+from mock_server.service.fake import Fake
+from mock_server.testing.receiver import Receiver, Reply, Script, ThreadedServer
 from tests.conftest import AUTH, BODY, KEY, Api
 from tests.server import running
 

@@ -21,7 +21,7 @@ from contracts.checks import (
 )
 from contracts.pricing import PRICES, expected_charge
 from contracts.strategies import task_histories
-from mock_server import billing, catalog
+from mock_server.domain import billing, catalog
 from tests.conftest import Api
 
 REQUEST: dict[str, Any] = {
@@ -161,7 +161,7 @@ def test_checks_error_answers_name_the_broken_rule(answer: ErrorAnswer, check: s
 
 
 def test_checks_error_types_agree_with_the_fake() -> None:
-    from mock_server.errors import ERROR_TYPES
+    from mock_server.domain.errors import ERROR_TYPES
 
     for status, kind in schemas.ERROR_TYPE_BY_STATUS.items():
         assert ERROR_TYPES[status] == kind

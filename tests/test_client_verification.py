@@ -22,7 +22,7 @@ from contracts.client.report import ClientReport
 from contracts.client.world import ServerWorld, Transient
 from contracts.strategies import server_worlds
 from mock_server.cli import build_parser
-from mock_server.scenarios import Scenarios, load_rules, read_rules_file
+from mock_server.domain.scenarios import Scenarios, load_rules, read_rules_file
 
 TRANSIENT = {429, 502, 503}
 TLS = ssl.create_default_context()  # built once: a forked client reuses it

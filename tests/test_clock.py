@@ -6,8 +6,8 @@ import asyncio
 
 import pytest
 
-from mock_server.clock import SteppedClock, VirtualClock, make_clock
-from mock_server.scheduler import Scheduler
+from mock_server.runtime.clock import SteppedClock, VirtualClock, make_clock
+from mock_server.runtime.scheduler import Scheduler
 
 
 def test_clock_virtual_stands_still_until_set() -> None:

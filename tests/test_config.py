@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.config import ConfigError, load_config
+from mock_server.runtime.config import ConfigError, load_config
 
 
 def test_config_defaults_match_the_documentation() -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
+from mock_server.api.app import create_app
 from tests.conftest import AUTH, Api
 
 

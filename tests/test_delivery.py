@@ -10,10 +10,10 @@ from typing import Any
 import httpcore
 import pytest
 
-from mock_server.config import Config
-from mock_server.delivery import GuardedBackend, HttpSender, Refused, classify
-from mock_server.netguard import IPAddress, parse_ip
-from mock_server.receiver import Receiver
+from mock_server.delivery.sender import GuardedBackend, HttpSender, Refused, classify
+from mock_server.domain.netguard import IPAddress, parse_ip
+from mock_server.runtime.config import Config
+from mock_server.testing.receiver import Receiver
 
 NAME = "hooks.wanmock.test"
 

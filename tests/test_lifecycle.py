@@ -7,9 +7,9 @@ import random
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mock_server import lifecycle
-from mock_server.catalog import MODELS, TIMING_PROFILES
-from mock_server.models import STATUS_ORDER, Plan
+from mock_server.domain import lifecycle
+from mock_server.domain.catalog import MODELS, TIMING_PROFILES
+from mock_server.domain.models import STATUS_ORDER, Plan
 
 PLAN = Plan(created=1000.0, start=1030.0, finish=1150.0)
 

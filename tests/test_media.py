@@ -11,8 +11,8 @@ import httpx
 import pytest
 import respx
 
-from mock_server.media import Probe, load_manifest, probe_file, reference_problem
-from mock_server.service import Fake
+from mock_server.media.references import Probe, load_manifest, probe_file, reference_problem
+from mock_server.service.fake import Fake
 from tests.conftest import BODY, KEY, Api
 
 MANIFEST = "https://media.example.com/wanmock/"
@@ -186,7 +186,7 @@ def test_fetch_connection_error_is_tried_again(
 
 def test_fetch_references_flag_given_bare_means_true() -> None:
     from mock_server.cli import build_parser
-    from mock_server.config import SETTINGS, load_config
+    from mock_server.runtime.config import SETTINGS, load_config
 
     args = build_parser().parse_args(["serve", "--fetch-references"])
     config = load_config({s.name: getattr(args, s.name) for s in SETTINGS}, env={})

@@ -6,7 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.netguard import address_problem, host_problem, literal_host_problem, parse_ip
+from mock_server.domain.netguard import (
+    address_problem,
+    host_problem,
+    literal_host_problem,
+    parse_ip,
+)
 
 INTERNAL_HOSTS = [
     "127.0.0.1",

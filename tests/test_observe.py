@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from mock_server.config import Config
-from mock_server.embedded import ServerThread
+from mock_server.runtime.config import Config
+from mock_server.testing.embedded import ServerThread
 from tests.conftest import AUTH, BODY, Api
 
 RATE_LIMIT = {

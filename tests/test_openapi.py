@@ -22,8 +22,8 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from contracts import schemas
-from mock_server.app import create_app
-from mock_server.config import Config
+from mock_server.api.app import create_app
+from mock_server.runtime.config import Config
 
 KEY = "sk-wanmock-test"
 ANNOTATIONS = frozenset({"description", "example", "examples", "default", "x-source", "title"})

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from mock_server.receiver import Receiver, Reply, Script
+from mock_server.testing.receiver import Receiver, Reply, Script
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mock_server.renders import ClipSpec, RenderCache, render_clip
+from mock_server.media.clips import ClipSpec, RenderCache, render_clip
 from tests.clips import inspect
 
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from mock_server.app import create_app
-from mock_server.catalog import RESULT_TTL_SECONDS, SIZES
-from mock_server.renders import ClipSpec
-from mock_server.results import parse_range
+from mock_server.api.app import create_app
+from mock_server.api.results import parse_range
+from mock_server.domain.catalog import RESULT_TTL_SECONDS, SIZES
+from mock_server.media.clips import ClipSpec
 from tests.clips import inspect
 from tests.conftest import AUTH, BODY, Api
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from mock_server.errors import ApiError
-from mock_server.scenarios import Facts, Scenarios, add_fields, tokens
+from mock_server.domain.errors import ApiError
+from mock_server.domain.scenarios import Facts, Scenarios, add_fields, tokens
 
 CREATE = Facts(
     "POST",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from mock_server.config import Config
-from mock_server.service import Fake
+from mock_server.runtime.config import Config
+from mock_server.service.fake import Fake
 from tests.conftest import BODY, KEY
 
 

@@ -14,8 +14,8 @@ from contracts.strategies import (
     create_requests,
     unknown_field_requests,
 )
-from mock_server.errors import ApiError
-from mock_server.validation import parse_create
+from mock_server.domain.errors import ApiError
+from mock_server.domain.validation import parse_create
 from tests.conftest import BODY
 
 

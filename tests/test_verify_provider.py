@@ -23,9 +23,9 @@ from contracts.provider.drift import drift
 from contracts.provider.http import Options
 from contracts.provider.record import load
 from contracts.provider.report import Report
-from mock_server.billing import Ledger
-from mock_server.embedded import free_port
-from mock_server.service import Fake
+from mock_server.domain.billing import Ledger
+from mock_server.service.fake import Fake
+from mock_server.testing.embedded import free_port
 from tests.providers import Answer, Rewrite, serving
 from tests.server import running
 

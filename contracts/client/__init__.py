@@ -17,15 +17,16 @@ from typing import TYPE_CHECKING, Any
 from contracts.client.outcome import BadOutcome, Outcome
 
 if TYPE_CHECKING:
+    from contracts.client.options import Options, Result
     from contracts.client.runner import CommandClient
-    from contracts.client.verify import Options, Result, verify_client
+    from contracts.client.verify import verify_client
 
 __all__ = ["BadOutcome", "CommandClient", "Options", "Outcome", "Result", "verify_client"]
 
 _LAZY = {
     "CommandClient": "contracts.client.runner",
-    "Options": "contracts.client.verify",
-    "Result": "contracts.client.verify",
+    "Options": "contracts.client.options",
+    "Result": "contracts.client.options",
     "verify_client": "contracts.client.verify",
 }
 

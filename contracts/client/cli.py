@@ -101,8 +101,9 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Verify the command with the parsed arguments; the exit status."""
+    from contracts.client.options import Options
     from contracts.client.runner import CommandClient
-    from contracts.client.verify import Options, verify_client
+    from contracts.client.verify import verify_client
 
     options = Options(
         examples=args.examples,

@@ -15,7 +15,7 @@ from contracts.checks.client import describe
 from contracts.provider.report import MARKS, Report
 
 if TYPE_CHECKING:
-    from contracts.client.verify import Options, Result
+    from contracts.client.options import Options, Result
 
 JOURNAL_ENDS = 8  # a long journal shows its first and last entries
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,10 @@ from hypothesis import HealthCheck, Phase, Verbosity, find, settings
 from hypothesis.errors import NoSuchExample
 
 from contracts import checks
-from contracts.checks import ContractViolation, Outcome
+from contracts.checks import Outcome
 from contracts.checks.client import ClientRun
 from contracts.client.cases import cases, client_request, simpler_requests
+from contracts.client.options import Example, Options, Result
 from contracts.client.report import ClientReport
 from contracts.client.runner import (
     Attempt,
@@ -37,54 +37,15 @@ from contracts.client.runner import (
     run_command,
 )
 from contracts.client.world import Case
-from mock_server.clock import monotonic
-from mock_server.embedded import ServerThread
-from mock_server.receiver import Receiver, Script
+from mock_server.runtime.clock import monotonic
+from mock_server.testing.embedded import ServerThread
+from mock_server.testing.receiver import Receiver, Script
 
 CLIENT_CHECKS = checks.collect(checks.client)
 # Server seconds the verifier moves after a run, so the task ends and every callback
 # attempt is made before the task is judged: past the longest world (60 + 180 s).
 SETTLE_SECONDS = 3600.0
 CANNOT_RUN = (126, 127)  # the shell's "not executable" and "not found"
-
-
-@dataclass(frozen=True)
-class Options:
-    """How hard to look, and the limits that keep a broken client from stalling a run."""
-
-    examples: int = 20
-    seed: int = 0
-    timeout: float = 60.0  # wall seconds one run of the client may take
-    max_requests: int = 500  # API requests one run may make before it counts as runaway
-    step: float = 10.0  # server seconds a request moves the stepped clock
-    max_retry_after: int = 1  # real seconds a polite client waits per transient
-    shrink_seconds: float = 30.0  # wall seconds hypothesis may spend shrinking a failure
-    replay_file: Path | None = Path("wanmock-client-failure.json")
-
-
-@dataclass
-class Example:
-    """One run of the client and what the checks made of it."""
-
-    case: Case
-    run: ClientRun
-    outcomes: list[Outcome]
-    attempt: Attempt
-
-    @property
-    def violations(self) -> list[ContractViolation]:
-        return [o.violation for o in self.outcomes if o.violation is not None]
-
-
-@dataclass
-class Result:
-    """What ``verify_client`` found: the exit status, and the smallest failure if any."""
-
-    status: int
-    examples: int = 0
-    shrinks: int = 0
-    failure: Example | None = None
-    seen: dict[str, list[Outcome]] = field(default_factory=dict)
 
 
 class CannotRun(Exception):

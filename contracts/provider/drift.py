@@ -64,8 +64,8 @@ class FakeOracle:
 
         from starlette.testclient import TestClient
 
-        from mock_server.app import create_app
-        from mock_server.config import Config
+        from mock_server.api.app import create_app
+        from mock_server.runtime.config import Config
 
         self._media = tempfile.TemporaryDirectory(prefix="wanmock-drift-")
         config = Config(

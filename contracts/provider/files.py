@@ -38,8 +38,8 @@ class Reference:
 
 def reference_clip(path: Path | None) -> tuple[bytes, Decimal | None]:
     """The bytes and length of the reference: ``path`` if given, else a rendered clip."""
-    from mock_server.media import probe_file
-    from mock_server.renders import ClipSpec, render_clip
+    from mock_server.media.clips import ClipSpec, render_clip
+    from mock_server.media.references import probe_file
 
     with tempfile.TemporaryDirectory(prefix="wanmock-verify-") as scratch:
         if path is None:

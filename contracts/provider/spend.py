@@ -21,7 +21,7 @@ from contracts.provider.free import BROKE_KEY, as_error, judge
 from contracts.provider.http import Provider
 from contracts.provider.report import Report
 from contracts.schemas import TERMINAL_STATUSES
-from mock_server.clock import idle, monotonic
+from mock_server.runtime.clock import idle, monotonic
 
 EXTRA_POLLS: Final = 2
 VIRTUAL_STEP: Final = 5.0  # server seconds per polling round on wanmock's virtual clock

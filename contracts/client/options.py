@@ -1,0 +1,51 @@
+"""What a client verification is asked to do (``Options``) and what it found
+(``Example``, ``Result``): plain records shared by the verifier and its report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from contracts.checks import ContractViolation, Outcome
+from contracts.checks.client import ClientRun
+from contracts.client.runner import Attempt
+from contracts.client.world import Case
+
+
+@dataclass(frozen=True)
+class Options:
+    """How hard to look, and the limits that keep a broken client from stalling a run."""
+
+    examples: int = 20
+    seed: int = 0
+    timeout: float = 60.0  # wall seconds one run of the client may take
+    max_requests: int = 500  # API requests one run may make before it counts as runaway
+    step: float = 10.0  # server seconds a request moves the stepped clock
+    max_retry_after: int = 1  # real seconds a polite client waits per transient
+    shrink_seconds: float = 30.0  # wall seconds hypothesis may spend shrinking a failure
+    replay_file: Path | None = Path("wanmock-client-failure.json")
+
+
+@dataclass
+class Example:
+    """One run of the client and what the checks made of it."""
+
+    case: Case
+    run: ClientRun
+    outcomes: list[Outcome]
+    attempt: Attempt
+
+    @property
+    def violations(self) -> list[ContractViolation]:
+        return [o.violation for o in self.outcomes if o.violation is not None]
+
+
+@dataclass
+class Result:
+    """What ``verify_client`` found: the exit status, and the smallest failure if any."""
+
+    status: int
+    examples: int = 0
+    shrinks: int = 0
+    failure: Example | None = None
+    seen: dict[str, list[Outcome]] = field(default_factory=dict)

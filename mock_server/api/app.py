@@ -1,0 +1,154 @@
+"""The HTTP face of the fake: a table of routes, handlers of a few lines.
+
+Handlers parse, call ``Fake`` and render; every error leaves as the real API's JSON
+envelope, including the framework's own 404/405 and any unexpected exception (a 500
+with no traceback).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import orjson
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Mount, Route
+from starlette.types import Receive, Scope, Send
+
+from mock_server.api import account, control, files, observe, results
+from mock_server.api.httpio import JSON, error_response, json_response, read_json
+from mock_server.api.traffic import ANSWER, Traffic
+from mock_server.domain import faults
+from mock_server.domain.errors import ApiError
+from mock_server.runtime.clock import idle
+from mock_server.runtime.config import Config
+from mock_server.service.fake import Fake
+
+log = logging.getLogger("wanmock")
+QUERY_AUTH_MESSAGE = "Invalid or expired token"
+
+
+def fake_of(request: Request) -> Fake:
+    fake: Fake = request.app.state.fake
+    return fake
+
+
+async def create_generation(request: Request) -> Response:
+    fake = fake_of(request)
+    try:
+        key = fake.authenticate(request.headers.get("authorization"))
+        body = await read_json(request, fake.config.max_body_bytes, param="model")
+        await fake.media.prefetch(body)  # --fetch-references only: probe unknown URLs
+        task = fake.create_task(key, body)
+    except ApiError as error:
+        return error_response(error)
+    request.state.task_id = task.id  # for the journal
+    request.state.key = key
+    code = task.plan.error_code
+    if code and not faults.is_known_task_error(code):
+        request.state.notes = [f"failure code {code!r} is not one of the real service's codes"]
+    return Response(fake.task_json(task), media_type=JSON)
+
+
+class GetTask:
+    """The poll, the call clients make most: a bare ASGI endpoint (a class, so Starlette
+    calls it as ASGI) with no Request or Response objects (DESIGN.md "Speed")."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await get_task(scope, send)
+
+
+async def get_task(scope: Scope, send: Send) -> None:
+    fake: Fake = scope["app"].state.fake
+    authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
+    key = None
+    try:
+        key = fake.authenticate(authorization.decode("latin-1"), QUERY_AUTH_MESSAGE)
+        body = fake.task_json(fake.get_task(key, scope["path_params"]["task_id"]))
+        status, extra = 200, []
+    except ApiError as error:
+        body, status = orjson.dumps(error.body()), error.status
+        extra = [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
+    scope[ANSWER] = (key, status, body)
+    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": status, "headers": headers + extra})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(
+            ApiError(404, f"No such endpoint: {request.method} {request.url.path}")
+        )
+    if exc.status_code == 405:
+        allowed = dict(exc.headers or {})  # Starlette names the methods in Allow
+        return error_response(
+            ApiError(405, f"Method {request.method} is not allowed here", headers=allowed)
+        )
+    return error_response(ApiError(exc.status_code, str(exc.detail)))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+    return json_response(ApiError(500, "Internal server error").body(), 500)
+
+
+def create_app(config: Config | None = None, fake: Fake | None = None) -> Starlette:
+    """A fresh fake; all state hangs off the returned app (``app.state.fake``)."""
+    fake = fake or Fake(config or Config())
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        runner = asyncio.create_task(background(fake))
+        try:
+            yield
+        finally:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+            await fake.outbox.aclose()  # attempts in flight give their claims back
+            fake.journal.flush()
+            fake.persist_clock()
+            fake.store.close()
+
+    app = Starlette(
+        routes=[
+            Route("/v1/tasks/{task_id:path}", GetTask(), methods=["GET"]),
+            Route("/v1/videos/generations", create_generation, methods=["POST"]),
+            Mount("/_mock", routes=[*control.routes, *observe.routes]),
+            *files.routes,
+            *results.routes,
+            *account.routes,
+        ],
+        middleware=[Middleware(Traffic)],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.state.fake = fake
+    return app
+
+
+async def background(fake: Fake) -> None:
+    """Real clock: run side effects when due. Every mode: once a second, write the
+    journal's batch and (stepped) the clock, off the request path."""
+    runner = (
+        asyncio.create_task(fake.scheduler.run_forever()) if fake.clock.mode == "real" else None
+    )
+    try:
+        while True:
+            await idle(1.0)
+            # In a worker thread: SQLite releases the GIL while it writes, so the batch
+            # costs the event loop (and the polls it serves) almost nothing.
+            await asyncio.to_thread(fake.journal.flush)
+            if fake.clock.mode == "stepped":
+                fake.persist_clock()
+    finally:
+        if runner is not None:
+            runner.cancel()

@@ -1,0 +1,241 @@
+"""The ``/_mock`` control API: observe and steer the fake (DESIGN.md section 3).
+
+Guarded by a bearer token when one is configured, else open only to loopback peers, so a
+fake started on 0.0.0.0 cannot be steered from the network by accident.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from mock_server.api.httpio import error_response, json_response, read_json
+from mock_server.domain import lifecycle
+from mock_server.domain.billing import credits_text
+from mock_server.domain.errors import ApiError, invalid
+from mock_server.domain.models import Task
+from mock_server.service.fake import Fake
+
+Handler = Callable[[Request, Fake], Awaitable[Any]]
+
+CANCEL_MESSAGE = "Task was cancelled"
+# Ten years per call: far past any expiry, well short of datetime's limits.
+MAX_ADVANCE_SECONDS = 10 * 365 * 86400
+DEFAULT_FAIL_CODE = "service_error"
+DEFAULT_FAIL_MESSAGE = "Video generation failed"
+
+
+def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
+    """Check access, run ``handler``, answer JSON; errors in the API's envelope."""
+
+    async def endpoint(request: Request) -> Response:
+        fake: Fake = request.app.state.fake
+        try:
+            check_access(request, fake.config.control_token)
+            return json_response(await handler(request, fake))
+        except ApiError as error:
+            return error_response(error)
+
+    return endpoint
+
+
+def check_access(request: Request, token: str | None) -> None:
+    if token is not None:
+        if request.headers.get("authorization", "") != f"Bearer {token}":
+            raise ApiError(401, "The control API needs Authorization: Bearer <control token>")
+        return
+    host = request.client.host if request.client else ""
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host in ("testclient", "localhost", "")
+    if not loopback:
+        raise ApiError(
+            403, "The control API answers only loopback peers unless --control-token is set"
+        )
+
+
+def describe(fake: Fake, task: Task) -> dict[str, Any]:
+    """A task as the control API shows it: the public object plus plan and history."""
+    now = fake.now()
+    return {
+        "task": fake.task_body(task),
+        "key": task.key,
+        "request": task.request.to_json(),
+        "plan": task.plan.to_json(),
+        "history": lifecycle.history(task.plan, now),
+        "billing": {
+            "reserved": credits_text(task.reserved),
+            "input_seconds": credits_text(task.input_seconds),
+            "reference_seconds": [credits_text(s) for s in task.reference_seconds],
+            "settled": task.settled,
+        },
+    }
+
+
+def clock_view(fake: Fake) -> dict[str, Any]:
+    return {"mode": fake.clock.mode, "now": fake.now()}
+
+
+async def health(request: Request, fake: Fake) -> dict[str, Any]:
+    from mock_server import __version__
+
+    return {
+        "status": "ok",
+        "version": __version__,
+        "clock": clock_view(fake),
+        "tasks": len(fake.tasks),
+        "profile": fake.config.profile,
+    }
+
+
+async def reset(request: Request, fake: Fake) -> dict[str, Any]:
+    fake.reset()
+    return {"status": "ok", "clock": clock_view(fake)}
+
+
+async def get_clock(request: Request, fake: Fake) -> dict[str, Any]:
+    return clock_view(fake)
+
+
+async def advance_clock(request: Request, fake: Fake) -> dict[str, Any]:
+    body = await read_json(request, fake.config.max_body_bytes, param="seconds")
+    seconds = body.get("seconds") if isinstance(body, dict) else None
+    if (
+        isinstance(seconds, bool)
+        or not isinstance(seconds, int | float)
+        or not math.isfinite(seconds)
+        or not 0 <= seconds <= MAX_ADVANCE_SECONDS
+    ):
+        raise invalid("seconds", f"seconds must be a number from 0 to {MAX_ADVANCE_SECONDS}")
+    await fake.advance(float(seconds))
+    return clock_view(fake)
+
+
+async def list_tasks(request: Request, fake: Fake) -> dict[str, Any]:
+    fake.settle_due()
+    key = request.query_params.get("key")
+    status = request.query_params.get("status")
+    views = [describe(fake, t) for t in fake.tasks.values() if key is None or t.key == key]
+    if status:
+        views = [v for v in views if v["task"]["status"] == status]
+    return {"tasks": views}
+
+
+async def get_task(request: Request, fake: Fake) -> dict[str, Any]:
+    fake.settle_due()
+    return describe(fake, fake.control_task(request.path_params["task_id"]))
+
+
+async def _outcome_body(request: Request, fake: Fake) -> dict[str, Any]:
+    if not (await request.body()).strip():
+        return {}
+    body = await read_json(request, fake.config.max_body_bytes)
+    if not isinstance(body, dict):
+        raise invalid("body", "the body must be a JSON object")
+    for name in ("code", "message"):
+        if name in body and not isinstance(body[name], str):
+            raise invalid(name, f"{name} must be a string")
+    return body
+
+
+async def complete_task(request: Request, fake: Fake) -> dict[str, Any]:
+    task = fake.force(request.path_params["task_id"], "completed")
+    await fake.run_due()  # a callback now due is attempted before the answer
+    return describe(fake, task)
+
+
+async def fail_task(request: Request, fake: Fake) -> dict[str, Any]:
+    body = await _outcome_body(request, fake)
+    task = fake.force(
+        request.path_params["task_id"],
+        "failed",
+        body.get("code", DEFAULT_FAIL_CODE),
+        body.get("message", DEFAULT_FAIL_MESSAGE),
+    )
+    await fake.run_due()  # a callback now due is attempted before the answer
+    return describe(fake, task)
+
+
+async def cancel_task(request: Request, fake: Fake) -> dict[str, Any]:
+    # No public cancel endpoint is documented; a cancelled task reads as failed with the
+    # real code for it, request_cancelled (SOURCES.md "Cancel").
+    task = fake.force(
+        request.path_params["task_id"],
+        "failed",
+        "request_cancelled",
+        CANCEL_MESSAGE,
+        forced="cancel",
+    )
+    await fake.run_due()  # a callback now due is attempted before the answer
+    return describe(fake, task)
+
+
+async def put_keys(request: Request, fake: Fake) -> dict[str, Any]:
+    body = await read_json(request, fake.config.max_body_bytes, param="keys")
+    keys = body.get("keys") if isinstance(body, dict) else None
+    if not isinstance(keys, dict) or not keys:
+        raise invalid("keys", 'expected {"keys": {"KEY": {"credits": "100"}}}')
+    fake.put_keys(keys)
+    return await get_keys(request, fake)
+
+
+async def get_keys(request: Request, fake: Fake) -> dict[str, Any]:
+    fake.settle_due()
+    return {
+        "keys": {
+            k: {**info.to_json(), **fake.ledger.balance(k).to_json()}
+            for k, info in fake.keys.items()
+        }
+    }
+
+
+async def get_callbacks(request: Request, fake: Fake) -> dict[str, Any]:
+    """Every delivery and every attempt (mock_server/delivery/outbox.py), oldest first."""
+    fake.settle_due()
+    return fake.outbox.describe(request.query_params.get("task_id"))
+
+
+async def get_ledger(request: Request, fake: Fake) -> dict[str, Any]:
+    fake.settle_due()
+    key = request.query_params.get("key")
+    entries = [e.to_json() for e in fake.store.ledger_entries(key)]
+    balances = {k: b.to_json() for k, b in fake.ledger.balances.items() if key in (None, k)}
+    return {"entries": entries, "balances": balances}
+
+
+async def openapi_document(request: Request) -> Response:
+    """``contracts/openapi.yaml``: the real API and this control API, described."""
+    from importlib.resources import files
+
+    fake: Fake = request.app.state.fake
+    try:
+        check_access(request, fake.config.control_token)
+    except ApiError as error:
+        return error_response(error)
+    document = (files("contracts") / "openapi.yaml").read_bytes()
+    return Response(document, media_type="application/yaml")
+
+
+routes = [
+    Route("/health", guarded(health), methods=["GET"]),
+    Route("/openapi.yaml", openapi_document, methods=["GET"]),
+    Route("/reset", guarded(reset), methods=["POST"]),
+    Route("/clock", guarded(get_clock), methods=["GET"]),
+    Route("/clock/advance", guarded(advance_clock), methods=["POST"]),
+    Route("/tasks", guarded(list_tasks), methods=["GET"]),
+    Route("/tasks/{task_id}", guarded(get_task), methods=["GET"]),
+    Route("/tasks/{task_id}/complete", guarded(complete_task), methods=["POST"]),
+    Route("/tasks/{task_id}/fail", guarded(fail_task), methods=["POST"]),
+    Route("/tasks/{task_id}/cancel", guarded(cancel_task), methods=["POST"]),
+    Route("/keys", guarded(put_keys), methods=["PUT"]),
+    Route("/keys", guarded(get_keys), methods=["GET"]),
+    Route("/ledger", guarded(get_ledger), methods=["GET"]),
+    Route("/callbacks", guarded(get_callbacks), methods=["GET"]),
+]

@@ -1,0 +1,101 @@
+"""The callback outbox's rows and attempt records (``mock_server/delivery/outbox.py`` owns
+their meaning): claimed under a lease so two processes never make the same attempt."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+import orjson
+
+from mock_server.store.database import Database
+
+OUTBOX_SCHEMA = """
+CREATE TABLE IF NOT EXISTS callbacks (
+    task_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    body BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_due REAL,
+    state TEXT NOT NULL DEFAULT 'pending',
+    claimed_by TEXT,
+    lease_until REAL
+);
+CREATE TABLE IF NOT EXISTS callback_attempts (
+    task_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (task_id, number)
+);
+"""
+
+
+class OutboxTables(Database):
+    def callbacks(self, task_id: str | None = None, pending: bool = False) -> list[sqlite3.Row]:
+        query = "SELECT * FROM callbacks WHERE (? IS NULL OR task_id = ?)"
+        query += " AND state = 'pending'" if pending else ""
+        with self._lock:
+            return self._db.execute(query + " ORDER BY task_id", (task_id, task_id)).fetchall()
+
+    def claim_callback(
+        self,
+        task_id: str,
+        attempts: int,
+        owner: str,
+        lease_until: float,
+        now: float,
+        steal_from: str | None = None,
+    ) -> bool:
+        """Take attempt ``attempts + 1`` of a pending delivery under a lease; True if ours.
+
+        One conditional UPDATE, atomic under SQLite's write lock (and PostgreSQL's row
+        lock): of several processes racing for one attempt, exactly one wins.
+        ``steal_from`` breaks the claim of an owner known to be dead.
+        """
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE callbacks SET claimed_by = ?, lease_until = ? "
+                "WHERE task_id = ? AND state = 'pending' AND attempts = ? AND "
+                "(claimed_by IS NULL OR claimed_by IN (?, ?) OR lease_until < ?)",
+                (owner, lease_until, task_id, attempts, owner, steal_from, now),
+            )
+            return cursor.rowcount == 1
+
+    def record_callback_attempt(
+        self,
+        task_id: str,
+        owner: str,
+        attempt: dict[str, Any],
+        state: str,
+        next_due: float | None,
+    ) -> bool:
+        """Store an attempt and the delivery's next step, if ``owner`` still holds it."""
+        number = attempt["number"]
+        with self.transaction() as db:
+            cursor = db.execute(
+                "UPDATE callbacks SET attempts = ?, state = ?, next_due = ?, claimed_by = NULL, "
+                "lease_until = NULL WHERE task_id = ? AND claimed_by = ? AND attempts = ?",
+                (number, state, next_due, task_id, owner, number - 1),
+            )
+            if cursor.rowcount != 1:
+                return False
+            db.execute(
+                "INSERT INTO callback_attempts VALUES (?, ?, ?)",
+                (task_id, number, orjson.dumps(attempt)),
+            )
+            return True
+
+    def release_callback_claims(self, owner: str) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE callbacks SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?",
+                (owner,),
+            )
+
+    def callback_attempts(self, task_id: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT task_id, data FROM callback_attempts WHERE (? IS NULL OR task_id = ?)",
+                (task_id, task_id),
+            ).fetchall()
+        return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]

@@ -1,0 +1,259 @@
+"""The fake inside someone else's program: in process behind respx, or on a thread.
+
+``EmbeddedFake`` runs the app on an event loop of its own thread, so sync and async
+callers, and the fake's own callback deliveries, all meet one loop; ``route()`` sends
+ordinary httpx calls to ``https://api.evolink.ai`` and ``https://files-api.evolink.ai``
+into it through respx. ``ServerThread`` serves a fake on a real uvicorn port for clients
+that are not httpx-based. The pytest plugin only builds and tears down these objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import tempfile
+import threading
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
+
+import httpx
+
+from mock_server.api.app import create_app
+from mock_server.runtime.config import Config
+from mock_server.service.fake import Fake
+
+T = TypeVar("T")
+REAL_HOSTS = ("api.evolink.ai", "files-api.evolink.ai")
+REAL_BASE_URL = "https://api.evolink.ai"
+
+
+class LoopThread:
+    """An asyncio loop on a daemon thread, with blocking and awaitable entry points."""
+
+    def __init__(self, name: str = "wanmock-loop") -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
+        self.thread.start()
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
+
+    async def acall(self, coro: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+        self.loop.close()
+
+
+async def _run(fn: Callable[[], T]) -> T:
+    return fn()
+
+
+class ControlMethods:
+    """Steering and reading a fake through its control API, the same for every way of
+    running it; subclasses say how a control call travels (``control``)."""
+
+    config: Config
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        raise NotImplementedError
+
+    @property
+    def api_key(self) -> str:
+        return next(iter(self.config.keys))
+
+    def advance(self, seconds: float) -> float:
+        """Move the virtual clock, running every due event (billing, callbacks) on the way."""
+        return float(self.control("POST", "/clock/advance", {"seconds": seconds})["now"])
+
+    def complete(self, task_id: str) -> Any:
+        return self.control("POST", f"/tasks/{task_id}/complete")
+
+    def fail(self, task_id: str, code: str = "service_error", message: str | None = None) -> Any:
+        body = {"code": code} if message is None else {"code": code, "message": message}
+        return self.control("POST", f"/tasks/{task_id}/fail", body)
+
+    def cancel(self, task_id: str) -> Any:
+        return self.control("POST", f"/tasks/{task_id}/cancel")
+
+    def set_keys(self, keys: dict[str, Any]) -> Any:
+        return self.control("PUT", "/keys", {"keys": keys})
+
+    def add_scenario(self, rule: dict[str, Any]) -> Any:
+        """Add a scenario rule (README "Scenarios"); returns it with its id."""
+        return self.control("POST", "/scenarios", rule)["rules"][0]
+
+    def clear_scenarios(self) -> None:
+        self.control("DELETE", "/scenarios")
+
+    def tasks(self) -> list[Any]:
+        return list(self.control("GET", "/tasks")["tasks"])
+
+    def task(self, task_id: str) -> Any:
+        return self.control("GET", f"/tasks/{task_id}")
+
+    def ledger(self, key: str | None = None) -> Any:
+        return self.control("GET", "/ledger" + (f"?key={key}" if key else ""))
+
+    def requests(self, task_id: str | None = None) -> list[Any]:
+        """The journal: every API request with its answer and contract notes."""
+        query = f"?task_id={task_id}" if task_id else ""
+        return list(self.control("GET", f"/requests{query}")["requests"])
+
+    def events(self, task_id: str | None = None) -> list[Any]:
+        query = f"?task_id={task_id}" if task_id else ""
+        return list(self.control("GET", f"/events{query}")["events"])
+
+    def callbacks(self, task_id: str | None = None) -> Any:
+        query = f"?task_id={task_id}" if task_id else ""
+        return self.control("GET", f"/callbacks{query}")
+
+    def reset(self) -> None:
+        self.control("POST", "/reset")
+
+
+def fake_config(media_dir: str, **overrides: Any) -> Config:
+    """The embedded default: virtual clock, nothing on disk but media in ``media_dir``."""
+    return Config(**{"db": ":memory:", "clock": "virtual", "media_dir": media_dir, **overrides})
+
+
+class EmbeddedFake(ControlMethods):
+    """One isolated fake (virtual clock, in-memory store) reachable through respx."""
+
+    def __init__(self, config: Config | None = None, **overrides: Any) -> None:
+        self._media = tempfile.TemporaryDirectory(prefix="wanmock-")
+        self.config = config or fake_config(
+            self._media.name, **{"public_url": REAL_BASE_URL, **overrides}
+        )
+        self._loop = LoopThread()
+        self.fake: Fake = self._loop.call(_run(lambda: Fake(self.config)))
+        self.app = create_app(fake=self.fake)
+        self._transport = httpx.ASGITransport(app=self.app)
+        self._router: Any = None
+
+    # -- driving the fake -------------------------------------------------------------
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` on the fake's loop (the only thread that may touch its state)."""
+        return self._loop.call(_run(fn))
+
+    def run_until_idle(self, limit: float = 7 * 24 * 3600) -> float:
+        """Advance until nothing is left to happen (every task ended, every callback made)."""
+
+        async def drain() -> float:
+            while (due := self.fake.scheduler.next_due()) is not None:
+                if due - self.fake.now() > limit:
+                    break
+                await self.fake.advance(max(0.0, due - self.fake.now()))
+            return self.fake.now()
+
+        return self._loop.call(drain())
+
+    # -- the control API, in process ------------------------------------------------------
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        """Call ``/_mock{path}`` without the network; returns its JSON, raises on errors."""
+        content = b"" if body is None else httpx.Request("POST", "http://x", json=body).read()
+        request = httpx.Request(method, f"http://127.0.0.1/_mock{path}", content=content)
+        response = self._loop.call(self._forward(request, content))
+        if response.status_code >= 400:
+            raise AssertionError(f"{method} /_mock{path}: {response.status_code} {response.text}")
+        return response.json()
+
+    # -- the HTTP bridge --------------------------------------------------------------
+
+    async def _forward(self, request: httpx.Request, content: bytes) -> httpx.Response:
+        inner = httpx.Request(request.method, request.url, headers=request.headers, content=content)
+        response = await self._transport.handle_async_request(inner)
+        body = await response.aread()
+        return httpx.Response(response.status_code, headers=response.headers, content=body)
+
+    def handle(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
+        """A respx side effect: answer from the fake, for sync and async clients alike."""
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._loop.call(self._forward(request, request.read()))
+
+        async def answer() -> httpx.Response:
+            return await self._loop.acall(self._forward(request, await request.aread()))
+
+        return answer()
+
+    def route(self) -> Any:
+        """Start routing the real hosts to this fake; everything else passes through."""
+        import respx
+
+        router = respx.mock(assert_all_called=False, assert_all_mocked=False)
+        for host in REAL_HOSTS:
+            router.route(host=host).mock(side_effect=self.handle)
+        router.route().pass_through()
+        router.start()
+        self._router = router
+        return router
+
+    def close(self) -> None:
+        if self._router is not None:
+            self._router.stop()
+            self._router = None
+        self._loop.call(_run(self.fake.store.close))
+        self._loop.close()
+        self._media.cleanup()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ServerThread(ControlMethods):
+    """``wanmock serve`` on a uvicorn thread of this process, on a free loopback port."""
+
+    def __init__(self, config: Config | None = None, **overrides: Any) -> None:
+        import uvicorn
+
+        self._media = tempfile.TemporaryDirectory(prefix="wanmock-")
+        default = fake_config(self._media.name, **overrides)
+        self.config = (config or default).replace(port=free_port())
+        self.app = create_app(self.config)
+        self.fake: Fake = self.app.state.fake
+        self.base_url = self.config.base_url
+        self.server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                host=self.config.host,
+                port=self.config.port,
+                log_level="warning",
+                access_log=False,
+                lifespan="on",
+            )
+        )
+        self.thread = threading.Thread(target=self.server.run, name="wanmock-server", daemon=True)
+        self.thread.start()
+        started = threading.Event()
+
+        def wait_started() -> None:
+            while not self.server.started and self.thread.is_alive():
+                started.wait(0.01)
+
+        wait_started()
+        if not self.server.started:
+            raise RuntimeError("wanmock server thread failed to start")
+
+    is_real = False
+
+    def control(self, method: str, path: str, body: Any = None) -> Any:
+        answer = httpx.request(method, f"{self.base_url}/_mock{path}", json=body, timeout=60)
+        if answer.status_code >= 400:
+            raise AssertionError(f"{method} /_mock{path}: {answer.status_code} {answer.text}")
+        return answer.json()
+
+    def close(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self._media.cleanup()
