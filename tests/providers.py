@@ -8,6 +8,7 @@ exactly one documented rule; it runs on a real loopback port like any server.
 from __future__ import annotations
 
 import json
+import socket
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -154,3 +155,65 @@ def serving(wrap: Callable[[ASGIApp, Fake], ASGIApp] | None = None) -> Iterator[
         finally:
             server.should_exit = True
             thread.join(10)
+
+
+class ByPort:
+    """One ASGI app per listening port: several providers on one event loop."""
+
+    def __init__(self, apps: dict[int, ASGIApp], default: ASGIApp) -> None:
+        self.apps, self.default = apps, default
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server") or (None, None)
+        await self.apps.get(server[1], self.default)(scope, receive, send)
+
+
+@contextmanager
+def serving_many(wraps: list[Callable[[ASGIApp, Fake], ASGIApp]]) -> Iterator[list[str]]:
+    """One fake behind several providers (each ``wrap`` on its own loopback port, all
+    served by one uvicorn loop), as proxies in front of one fake with one key; yields
+    their base URLs."""
+    with tempfile.TemporaryDirectory(prefix="wanmock-provider-") as media:
+        sockets = []
+        for _ in wraps:
+            sock = socket.socket()
+            sock.bind(("127.0.0.1", 0))
+            sockets.append(sock)
+        ports = [int(sock.getsockname()[1]) for sock in sockets]
+        config = fast_config(media).replace(port=ports[0])  # result links: the first
+        app = create_app(config)
+        apps = {port: wrap(app, app.state.fake) for port, wrap in zip(ports, wraps, strict=True)}
+        server = uvicorn.Server(
+            uvicorn.Config(ByPort(apps, app), log_level="warning", lifespan="on")
+        )
+        thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
+        thread.start()
+        ready = threading.Event()
+        while not server.started and thread.is_alive():
+            ready.wait(0.01)
+        try:
+            yield [f"http://127.0.0.1:{port}" for port in ports]
+        finally:
+            server.should_exit = True
+            thread.join(10)
+            for sock in sockets:
+                sock.close()
+
+
+def no_usage(answer: Answer) -> None:
+    """Leaves ``usage`` out of every task object (create answer and polls)."""
+    if isinstance(answer.body, dict) and answer.body.get("object") == "video.generation.task":
+        answer.body.pop("usage", None)
+
+
+def no_usage_on_polls(answer: Answer) -> None:
+    """Leaves ``usage`` out of the query's answers only."""
+    if answer.path.startswith("/v1/tasks/") and isinstance(answer.body, dict):
+        answer.body.pop("usage", None)
+
+
+def reserves_too_little(answer: Answer) -> None:
+    """Says it reserved 1 credit, then charges the full price."""
+    usage = answer.body.get("usage") if isinstance(answer.body, dict) else None
+    if isinstance(usage, dict):
+        usage["credits_reserved"] = 1

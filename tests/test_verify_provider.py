@@ -26,7 +26,14 @@ from contracts.provider.report import Report
 from mock_server.domain.billing import Ledger
 from mock_server.service.fake import Fake
 from mock_server.testing.embedded import free_port
-from tests.providers import Answer, Rewrite, serving
+from tests.providers import (
+    Answer,
+    Rewrite,
+    no_usage,
+    no_usage_on_polls,
+    reserves_too_little,
+    serving,
+)
 from tests.server import running
 
 KEY = "sk-wanmock-test"
@@ -203,6 +210,28 @@ BROKEN: dict[str, tuple[Wrap, str, list[str]]] = {
             "✗ generation one reference, 10 s silent: lifecycle",
             "[status_monotone] status went from 'completed' to 'processing'",
         ],
+    ),
+    "leaves usage out": (
+        rewriting(answer=no_usage),
+        "10",
+        [
+            "✗ generation failure probe: lifecycle",
+            "[usage_reported] the create answer has no documented usage",
+            "source: contracts/SOURCES.md [REF] Response: Usage and billing information",
+        ],
+    ),
+    "leaves usage out of polls": (
+        rewriting(answer=no_usage_on_polls),
+        "10",
+        [
+            "✗ generation failure probe: lifecycle",
+            "[usage_reported] poll 1 has no documented usage",
+        ],
+    ),
+    "reserves less than it charges": (
+        rewriting(answer=reserves_too_little),
+        "100",
+        ["[charge_within_reservation] charged more than reserved"],
     ),
     "charges failed tasks": (
         charge_failures,

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Final
 
-from contracts.checks import answers, billing, client, tasks
+from contracts.checks import answers, billing, client, fields, tasks
 from contracts.checks.core import (
     MARK,
     Check,
@@ -72,7 +72,7 @@ def collect(*modules: ModuleType) -> tuple[Check, ...]:
 
 #: Every check of the contract (built once at import; never mutated). Extend it by
 #: building your own tuple: ``(*REGISTRY, *collect(my_module))``.
-REGISTRY: Final = collect(tasks, answers, billing, client)
+REGISTRY: Final = collect(tasks, fields, answers, billing, client)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,11 @@
 """The file service, checked for free, and the reference video that generations use.
 
 Uploads cost no credits. The reference is a short clip this verifier renders itself (or
-``--reference-file``), uploaded under a fixed name so a rerun replaces it ("same-name
-override", [SKILL]) instead of filling the quota; every file is deleted at the end.
+``--reference-file``). Every file a run uploads is named after the run
+(``wanmock-verify-<run id>-...``): under the real service's same-name override ([SKILL])
+a fixed name would let concurrent runs sharing a key replace each other's reference. A
+run deletes only what it uploaded, at the end; a file of its own that is gone before then
+is reported as vanished (check ``upload_kept``), not blamed on what used it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from contracts.checks import FileAnswer
 from contracts.provider.http import Exchange, Provider
 from contracts.provider.report import Report
 
-REFERENCE_NAME: Final = "wanmock-verify-reference.mp4"
+PREFIX: Final = "wanmock-verify-"
+REFERENCE_NAME: Final = "reference.mp4"
 REFERENCE_SECONDS: Final = 6  # over every input cap, so each reference bills exactly its cap
 #: The smallest PNG there is (1x1, transparent): an image every file service accepts.
 PIXEL_PNG: Final = base64.b64decode(
@@ -43,7 +47,7 @@ def reference_clip(path: Path | None) -> tuple[bytes, Decimal | None]:
 
     with tempfile.TemporaryDirectory(prefix="wanmock-verify-") as scratch:
         if path is None:
-            path = Path(scratch) / REFERENCE_NAME
+            path = Path(scratch) / f"{PREFIX}{REFERENCE_NAME}"
             render_clip(ClipSpec(320, 180, REFERENCE_SECONDS, audio=True), path)
         return path.read_bytes(), probe_file(path).seconds
 
@@ -78,13 +82,75 @@ async def upload_stream(provider: Provider, data: bytes, name: str, auth: str = 
     )
 
 
+def run_file(provider: Provider, name: str) -> str:
+    """The name this run gives an upload: unique to the run, recognisable as the verifier's."""
+    return f"{PREFIX}{provider.run_id}-{name}"
+
+
+async def listed(provider: Provider) -> dict[str, str] | None:
+    """Every file of the key, ``file_id -> file_name`` (None when the list is unreadable)."""
+    found: dict[str, str] = {}
+    for page in range(1, 11):  # 1,000 files: twice the largest quota
+        answer = await provider.call(
+            "list-files", "GET", provider.files_path(f"list?page={page}&pageSize=100"), record=False
+        )
+        data = answer.body.get("data") if isinstance(answer.body, dict) else None
+        files = data.get("files") if isinstance(data, dict) else None
+        if answer.status != 200 or not isinstance(files, list):
+            return None
+        found.update(
+            (str(f.get("file_id")), str(f.get("file_name"))) for f in files if isinstance(f, dict)
+        )
+        if len(files) < 100:
+            break
+    return found
+
+
+async def vanished(provider: Provider, file_ids: list[str]) -> list[str]:
+    """Those of ``file_ids`` (this run's uploads) the key's file list no longer shows."""
+    if not file_ids:
+        return []
+    files = await listed(provider)
+    return [] if files is None else [f for f in file_ids if f not in files]
+
+
+async def other_runs(provider: Provider) -> list[str]:
+    """Files other verifier runs hold on this key right now: they share its balance."""
+    files = await listed(provider) or {}
+    mine = run_file(provider, "")
+    return sorted(
+        name for name in files.values() if name.startswith(PREFIX) and not name.startswith(mine)
+    )
+
+
+def report_vanished(report: Report, name: str, file_ids: list[str], used_by: str = "") -> None:
+    """A file of this run gone before the run deleted it: its own check, whatever used it."""
+    evidence: dict[str, object] = {"file_ids": file_ids}
+    if used_by:
+        evidence["used_by"] = used_by
+    evidence["hint"] = "deleted by someone else sharing the key, or lost by the provider"
+    report.add(
+        name,
+        extra=[
+            checks.ContractViolation(
+                "upload_kept",
+                "a file this run uploaded vanished before the run deleted it or it expired",
+                evidence,
+                "[F-STREAM] Files will expire after 72 hours",
+            )
+        ],
+    )
+
+
 async def run(provider: Provider, report: Report) -> tuple[Reference | None, list[str]]:
     """Check the file API; return the uploaded reference and every file id to delete."""
     report.section("File service")
+    report.note(f"this run's uploads are named {run_file(provider, '*')}")
     clip, seconds = reference_clip(provider.options.reference_file)
-    answer = await upload_stream(provider, clip, REFERENCE_NAME, auth="none")
+    name = run_file(provider, REFERENCE_NAME)
+    answer = await upload_stream(provider, clip, name, auth="none")
     judge(report, "upload without a key -> 401", answer, "FileUploaded", False, 401)
-    answer = await upload_stream(provider, clip, REFERENCE_NAME)
+    answer = await upload_stream(provider, clip, name)
     uploaded = judge(report, "upload a reference video (stream)", answer, "FileUploaded", True, 200)
     reference = None
     owned: list[str] = []
@@ -97,7 +163,7 @@ async def run(provider: Provider, report: Report) -> tuple[Reference | None, lis
         "upload-base64",
         "POST",
         provider.files_path("upload/base64"),
-        json={"base64_data": png, "file_name": "wanmock-verify.png"},
+        json={"base64_data": png, "file_name": run_file(provider, "pixel.png")},
     )
     if judge(report, "upload an image (base64)", answer, "FileUploaded", True, 200):
         owned.append(answer.body["data"]["file_id"])
@@ -106,7 +172,7 @@ async def run(provider: Provider, report: Report) -> tuple[Reference | None, lis
         "upload-base64",
         "POST",
         provider.files_path("upload/base64"),
-        json={"base64_data": text, "file_name": "wanmock-verify.txt"},
+        json={"base64_data": text, "file_name": run_file(provider, "text.txt")},
     )
     judge(
         report,
@@ -140,12 +206,17 @@ async def run(provider: Provider, report: Report) -> tuple[Reference | None, lis
 
 
 async def cleanup(provider: Provider, report: Report, owned: list[str]) -> None:
-    """Delete what this run uploaded; deleting twice is refused."""
+    """Delete what this run uploaded, and only that; deleting twice is refused."""
     if not owned:
         return
     report.section("File service clean-up")
-    for file_id in owned:
+    gone = await vanished(provider, owned)
+    if gone:
+        report_vanished(report, "this run's uploads stayed until it deleted them", gone)
+    deleted = [file_id for file_id in owned if file_id not in gone]
+    for file_id in deleted:
         answer = await provider.call("delete-file", "DELETE", provider.files_path(file_id))
         judge(report, f"delete {file_id}", answer, "FileDeleted", True, 200)
-    answer = await provider.call("delete-file", "DELETE", provider.files_path(owned[0]))
-    judge(report, "delete a deleted file is refused", answer, "FileDeleted", False)
+    if deleted:
+        answer = await provider.call("delete-file", "DELETE", provider.files_path(deleted[0]))
+        judge(report, "delete a deleted file is refused", answer, "FileDeleted", False)

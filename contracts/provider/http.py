@@ -9,6 +9,7 @@ else depends on it.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -78,6 +79,8 @@ class Provider:
         self.listeners = listeners or []
         self.client = httpx.AsyncClient(timeout=options.request_timeout, follow_redirects=False)
         self.control_available: bool | None = None
+        #: Names this run's uploads, so runs sharing a key never touch each other's files.
+        self.run_id = secrets.token_hex(4)
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -16,6 +16,7 @@ from typing import Any, Final
 from contracts import checks
 from contracts.checks import SettledTask, Settlement, TaskHistory
 from contracts.pricing import as_credits, expected_charge
+from contracts.provider import files
 from contracts.provider.files import Reference
 from contracts.provider.free import BROKE_KEY, as_error, judge
 from contracts.provider.http import Provider
@@ -181,23 +182,45 @@ async def check_result(provider: Provider, report: Report, gen: Generation) -> N
     report.add(f"generation {gen.name}: result video is reachable", extra=found)
 
 
+async def charges(provider: Provider, gens: list[Generation], deadline: float) -> list[Any]:
+    """Each task's own charge (None without a ledger), re-read while a completed task
+    shows none yet: billing confirmation may trail the status a little."""
+    found = [await provider.charges(g.task_id) for g in gens]
+    for _ in range(10):
+        waiting = [c == 0 for c, g in zip(found, gens, strict=True) if g.status == "completed"]
+        if not any(waiting) or monotonic() >= deadline:
+            break
+        await idle(provider.options.poll_interval)
+        found = [await provider.charges(g.task_id) for g in gens]
+    return found
+
+
 async def settle(
-    provider: Provider, gens: list[Generation], before: Decimal | None, deadline: float
+    provider: Provider,
+    report: Report,
+    gens: list[Generation],
+    before: Decimal | None,
+    deadline: float,
+    shared: list[str],
 ) -> Settlement:
-    """What the ended tasks cost: per task from a ledger, else the balance's fall."""
-    tasks = []
-    for gen in gens:
-        tasks.append(
-            SettledTask(
-                gen.request,
-                str(gen.status),
-                gen.reference_seconds,
-                gen.reserved,
-                await provider.charges(gen.task_id),
-                gen.task_id,
-            )
+    """What the ended tasks cost: per task from a ledger, else the balance's fall.
+
+    Per-task charges need no balance, so other users of the key cannot confound them;
+    the balance is read only without them, and not judged while other verifier runs
+    hold files on the key (they spend from the same balance)."""
+    charged = await charges(provider, gens, deadline)
+    tasks = [
+        SettledTask(g.request, str(g.status), g.reference_seconds, g.reserved, charge, g.task_id)
+        for g, charge in zip(gens, charged, strict=True)
+    ]
+    if all(charge is not None for charge in charged) or before is None:
+        return Settlement(tasks)
+    shared = shared or await files.other_runs(provider)
+    if shared:
+        report.note(
+            f"other verifier runs share this key ({', '.join(shared[:3])}): its balance says "
+            "nothing about this run's tasks, so it is not judged"
         )
-    if before is None:
         return Settlement(tasks)
     wanted = before - sum(
         (
@@ -232,10 +255,12 @@ async def batch(
     label: str,
     gens: list[Generation],
     deadline: float,
+    reference: Reference | None,
     first: bool = False,
 ) -> None:
     """Run ``gens`` together and judge their lifecycles, results and money."""
     before = await provider.balance()
+    shared = [] if await provider.has_control() else await files.other_runs(provider)
     started = [g for g in gens if await start(provider, report, g)]
     if not started:
         return
@@ -263,9 +288,26 @@ async def batch(
         )
         if not late and gen.status == "completed":
             await check_result(provider, report, gen)
+        elif gen.status == "failed" and gen.reference_seconds and reference is not None:
+            await reference_kept(provider, report, gen, reference)
     ended = [g for g in started if g.status in TERMINAL_STATUSES and not g.abandoned]
     if ended:
-        judge_settlement(report, label, await settle(provider, ended, before, deadline))
+        settlement = await settle(provider, report, ended, before, deadline, shared)
+        judge_settlement(report, label, settlement)
+
+
+async def reference_kept(
+    provider: Provider, report: Report, gen: Generation, reference: Reference
+) -> None:
+    """A generation that failed with a valid request: if its reference file is gone, say
+    so as that (``upload_kept``), not as anything the task did."""
+    error = gen.history[-1].get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    if await files.vanished(provider, [reference.file_id]):
+        name = f"generation {gen.name}: its reference file stayed uploaded"
+        files.report_vanished(report, name, [reference.file_id], f"{gen.task_id} ({code})")
+    else:
+        report.note(f"{gen.name}: the task failed ({code}) although its request was valid")
 
 
 async def run(provider: Provider, report: Report, reference: Reference | None) -> None:
@@ -284,9 +326,9 @@ async def run(provider: Provider, report: Report, reference: Reference | None) -
     deadline = monotonic() + provider.options.timeout
     probes = [g for g in chosen if g.name == "failure probe"]
     if probes:
-        await batch(provider, report, "failure probe", probes, deadline, first=True)
+        await batch(provider, report, "failure probe", probes, deadline, reference, first=True)
     rest = [g for g in chosen if g.name != "failure probe"]
     if rest:  # the first (longest) alone: the densest history, whatever the provider's clock
-        await batch(provider, report, rest[0].name, rest[:1], deadline, first=not probes)
+        await batch(provider, report, rest[0].name, rest[:1], deadline, reference, first=not probes)
     if rest[1:]:
-        await batch(provider, report, "other successes", rest[1:], deadline)
+        await batch(provider, report, "other successes", rest[1:], deadline, reference)
