@@ -57,13 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def banner(config: Config) -> str:
+def banner(config: Config, seed: int) -> str:
     key = next(iter(config.keys))
     base = config.base_url
     return "\n".join(
         [
             f"wanmock {__version__} serving the EvoLink Wan2.6 API at {base}",
             f"  clock {config.clock}, profile {config.profile}, store {config.db}, key {key}",
+            f"  seed {seed} (pass --seed {seed} to draw the same ids and timings again)"
+            + (f", {config.workers} workers" if config.workers > 1 else ""),
             "  try:",
             f"    curl -s {base}/v1/videos/generations -H 'Authorization: Bearer {key}' "
             '-H \'Content-Type: application/json\' -d \'{"model": "wan2.6-reference-video", '
@@ -74,7 +76,7 @@ def banner(config: Config) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from mock_server.api.app import create_app
+    from mock_server.api.app import create_app, export_config
 
     cli = {s.name: getattr(args, s.name) for s in SETTINGS}
     try:
@@ -95,17 +97,47 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     sock.listen(2048)  # connections queue from here on, so the banner's URL works at once
     config = config.replace(port=sock.getsockname()[1])
+    if config.workers > 1 and config.db == ":memory:":
+        print(
+            "wanmock: --workers needs a --db file the workers share, not :memory:", file=sys.stderr
+        )
+        return 2
     try:
         app = create_app(config)
     except Exception as exc:  # a store that cannot open: say so, no traceback
         print(f"wanmock: cannot start: {exc}", file=sys.stderr)
         return 2
-    print(banner(config), flush=True)
-    make_server(app, args.log_level).run(sockets=[sock])
+    fake = app.state.fake
+    print(banner(config, fake.seed), flush=True)
+    if config.workers == 1:
+        make_server(app, args.log_level).run(sockets=[sock])
+        return 0
+    fake.store.close()  # it checked the store and set it up; the workers serve
+    resolved = {"port": config.port, "seed": fake.seed}
+    serve_workers(export_config(cli, args.config, resolved), config.workers, args.log_level, sock)
     return 0
 
 
-def make_server(app: Any, log_level: str) -> Any:
+def serve_workers(exported: str, workers: int, log_level: str, sock: socket.socket) -> None:
+    """``workers`` uvicorn processes on one socket, each opening the same store."""
+    import inspect
+    import os
+
+    from uvicorn.supervisors import Multiprocess
+
+    from mock_server.api.app import CONFIG_ENV
+
+    os.environ[CONFIG_ENV] = exported
+    server = make_server(
+        "mock_server.api.app:app_factory", log_level, factory=True, workers=workers
+    )
+    if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.53
+        Multiprocess(server.config, target=server.run, sockets=[sock]).run()  # type: ignore[call-arg]
+    else:
+        Multiprocess(server.config, sockets=[sock]).run()
+
+
+def make_server(app: Any, log_level: str, **extra: Any) -> Any:
     """The uvicorn settings ``wanmock serve`` runs with (uvloop and httptools when
     installed); ``make bench`` serves its bare baseline through this too."""
     import uvicorn
@@ -117,6 +149,7 @@ def make_server(app: Any, log_level: str) -> Any:
         log_level=log_level,
         access_log=False,
         timeout_graceful_shutdown=5,
+        **extra,
     )
     return uvicorn.Server(config)
 

@@ -246,7 +246,7 @@ def test_callback_schedule_resumes_after_a_restart(
     db = str(tmp_path / "state.db")
     first = make_fake(db=db, **trusting)
     task = first.create_task(KEY, {**BODY, "callback_url": hook.url})
-    first.force(task.id, "completed")
+    task = first.force(task.id, "completed")
     run(first, 1.5)  # attempts 1 and 2; the process then "dies": nothing more runs in it
     second = make_fake(db=db, **trusting)
     run(second, 60)
@@ -261,13 +261,13 @@ def test_callback_attempt_held_by_a_dead_process_is_taken_over(
     db = str(tmp_path / "state.db")
     first = make_fake(db=db)
     task = first.create_task(KEY, BODY)
-    first.store.settle([], [(task.id, hook.url, b"{}", first.now())])
+    first.store.settle(task, [], [(task.id, hook.url, b"{}", first.now())])
     dead = f"{socket.gethostname()}:{2**22 + 12345}:gone"  # beyond pid_max: never alive
     assert first.store.claim_callback(task.id, 0, dead, 1e12, 0)
     second = make_fake(db=db, **trusting)
     run(second, 0)
     assert hook.call_count == 1
-    assert second.store.callbacks(task.id)[0]["state"] == "delivered"
+    assert second.store.callbacks(task.id)[0].state == "delivered"
 
 
 def test_callback_claim_lets_one_of_two_processes_make_an_attempt(
@@ -355,7 +355,7 @@ def test_callback_attempt_times_follow_the_retry_rule(
     fake.outbox.sender = sender
     try:
         task = fake.create_task(KEY, {**BODY, "callback_url": receiver.url})
-        fake.force(task.id, "completed")
+        task = fake.force(task.id, "completed")
         run(fake, 100)
         found = sorted(fake.store.callback_attempts(task.id), key=lambda a: a["number"])
         assert offsets(found, task.plan.finish) == expected_offsets([*answers, Reply(200)])

@@ -113,7 +113,7 @@ def test_parse_range_ignores_what_it_cannot_serve_as_one_range(header: str) -> N
 
 def test_result_link_expires_24_hours_after_completion(media_api: Api) -> None:
     task_id, url = finished(media_api, duration=2)
-    finish = media_api.fake.tasks[task_id].plan.finish
+    finish = media_api.fake.control_task(task_id).plan.finish
     media_api.advance(finish + RESULT_TTL_SECONDS - 1 - media_api.fake.now())
     assert media_api.client.get(url).status_code == 200
     media_api.advance(1)

@@ -50,15 +50,16 @@ def test_store_restart_keeps_keys_and_balances(tmp_path: Path) -> None:
     fake = file_fake(tmp_path)
     fake.put_keys({"sk-team": {"credits": "42", "user_group": "vip"}})
     fake.create_task(KEY, BODY)
-    balances = {k: b.to_json() for k, b in fake.ledger.balances.items()}
+    balances = {k: b.to_json() for k, b in fake.balances().items()}
     fake.store.close()
     again = file_fake(tmp_path)
-    assert {k: b.to_json() for k, b in again.ledger.balances.items()} == balances
+    assert {k: b.to_json() for k, b in again.balances().items()} == balances
     assert again.keys["sk-team"].user_group == "vip"
 
 
 def test_store_configured_key_keeps_its_spent_balance_across_restarts(tmp_path: Path) -> None:
     fake = file_fake(tmp_path)
     fake.create_task(KEY, BODY)
+    spent = fake.balance(KEY).available
     fake.store.close()
-    assert file_fake(tmp_path).ledger.balance(KEY).available == fake.ledger.balance(KEY).available
+    assert file_fake(tmp_path).balance(KEY).available == spent

@@ -23,7 +23,6 @@ from contracts.provider.drift import drift
 from contracts.provider.http import Options
 from contracts.provider.record import load
 from contracts.provider.report import Report
-from mock_server.domain.billing import Ledger
 from mock_server.service.fake import Fake
 from mock_server.testing.embedded import free_port
 from tests.providers import (
@@ -161,15 +160,9 @@ def status_backwards() -> Callable[[Answer], None]:
     return rewrite
 
 
-class ChargingLedger(Ledger):
-    """Charges a failed task its reservation, as if it had succeeded."""
-
-    def settle(self, key: str, task_id: str, reserved: Decimal, charge: Any, at: float) -> Any:
-        return super().settle(key, task_id, reserved, reserved if charge is None else charge, at)
-
-
 def charge_failures(app: ASGIApp, fake: Fake) -> ASGIApp:
-    fake.ledger.__class__ = ChargingLedger
+    """Charges a failed task its reservation, as if it had succeeded."""
+    fake.charge_of = lambda task: task.reserved  # type: ignore[method-assign]
     return app
 
 

@@ -119,7 +119,7 @@ class FakeOracle:
             }
             auth = {"Authorization": f"Bearer {self.key}"}
             task = self.client.post("/v1/videos/generations", json=body, headers=auth).json()
-            plan = self.fake.tasks[task["id"]].plan
+            plan = self.fake.control_task(task["id"]).plan
             if status == "failed":
                 self.fake.force(task["id"], "failed", code, "drift")
             elif status != "pending":

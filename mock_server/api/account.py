@@ -26,8 +26,7 @@ async def get_credits(request: Request) -> Response:
         key = fake.authenticate(request.headers.get("authorization"))
     except ApiError as error:
         return error_response(error)
-    fake.settle_due()
-    balance = fake.ledger.balance(key)
+    balance = fake.balance(key)
     remaining = as_json_number(balance.available)
     used = as_json_number(balance.charged)
     return json_response(

@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import AsyncIterator
+from typing import Any
 
 import orjson
 from starlette.applications import Starlette
@@ -27,7 +29,7 @@ from mock_server.api.traffic import ANSWER, Traffic
 from mock_server.domain import faults
 from mock_server.domain.errors import ApiError
 from mock_server.runtime.clock import idle
-from mock_server.runtime.config import Config
+from mock_server.runtime.config import Config, load_config
 from mock_server.service.fake import Fake
 
 log = logging.getLogger("wanmock")
@@ -115,7 +117,6 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
                 await runner
             await fake.outbox.aclose()  # attempts in flight give their claims back
             fake.journal.flush()
-            fake.persist_clock()
             fake.store.close()
 
     app = Starlette(
@@ -135,20 +136,44 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
     return app
 
 
+# How often the journal's batch is written and other processes' changes looked for:
+# often enough that a reader in another process sees a request a moment later.
+HOUSEKEEPING_SECONDS = 0.05
+
+
+# Where ``wanmock serve --workers N`` hands each worker process its configuration.
+CONFIG_ENV = "WANMOCK_SERVE_CONFIG"
+
+
+def export_config(cli: dict[str, Any], config_file: str | None, resolved: dict[str, Any]) -> str:
+    """The settings as given (flags, file; the environment is inherited) and what the
+    parent resolved (port, seed), as a value a worker process reads back."""
+    return orjson.dumps({"cli": cli, "file": config_file, "resolved": resolved}).decode()
+
+
+def app_factory() -> Starlette:
+    """The app of one worker of ``wanmock serve --workers N``: every worker opens the
+    same store, so together they are one fake (docs/ARCHITECTURE.md)."""
+    given = orjson.loads(os.environ[CONFIG_ENV])
+    config = load_config(given["cli"], config_file=given["file"])
+    return create_app(config.replace(**given["resolved"]))
+
+
 async def background(fake: Fake) -> None:
-    """Real clock: run side effects when due. Every mode: once a second, write the
-    journal's batch and (stepped) the clock, off the request path."""
+    """Real clock: run side effects when due. Every mode: write the journal's batch off
+    the request path, and pick up work other processes queued (tasks to settle,
+    callbacks to retry) even when no request comes."""
     runner = (
         asyncio.create_task(fake.scheduler.run_forever()) if fake.clock.mode == "real" else None
     )
     try:
         while True:
-            await idle(1.0)
-            # In a worker thread: SQLite releases the GIL while it writes, so the batch
-            # costs the event loop (and the polls it serves) almost nothing.
-            await asyncio.to_thread(fake.journal.flush)
-            if fake.clock.mode == "stepped":
-                fake.persist_clock()
+            await idle(HOUSEKEEPING_SECONDS)
+            fake.sync()
+            if fake.journal.pending:
+                # In a worker thread: SQLite releases the GIL while it writes, so the
+                # batch costs the event loop (and the polls it serves) almost nothing.
+                await asyncio.to_thread(fake.journal.flush)
     finally:
         if runner is not None:
             runner.cancel()

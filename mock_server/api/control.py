@@ -16,10 +16,9 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from mock_server.api.httpio import error_response, json_response, read_json
-from mock_server.domain import lifecycle
-from mock_server.domain.billing import credits_text
+from mock_server.domain.billing import Balance
 from mock_server.domain.errors import ApiError, invalid
-from mock_server.domain.models import Task
+from mock_server.service import timeline
 from mock_server.service.fake import Fake
 
 Handler = Callable[[Request, Fake], Awaitable[Any]]
@@ -38,6 +37,7 @@ def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         fake: Fake = request.app.state.fake
         try:
             check_access(request, fake.config.control_token)
+            fake.sync()
             return json_response(await handler(request, fake))
         except ApiError as error:
             return error_response(error)
@@ -61,24 +61,6 @@ def check_access(request: Request, token: str | None) -> None:
         )
 
 
-def describe(fake: Fake, task: Task) -> dict[str, Any]:
-    """A task as the control API shows it: the public object plus plan and history."""
-    now = fake.now()
-    return {
-        "task": fake.task_body(task),
-        "key": task.key,
-        "request": task.request.to_json(),
-        "plan": task.plan.to_json(),
-        "history": lifecycle.history(task.plan, now),
-        "billing": {
-            "reserved": credits_text(task.reserved),
-            "input_seconds": credits_text(task.input_seconds),
-            "reference_seconds": [credits_text(s) for s in task.reference_seconds],
-            "settled": task.settled,
-        },
-    }
-
-
 def clock_view(fake: Fake) -> dict[str, Any]:
     return {"mode": fake.clock.mode, "now": fake.now()}
 
@@ -90,7 +72,8 @@ async def health(request: Request, fake: Fake) -> dict[str, Any]:
         "status": "ok",
         "version": __version__,
         "clock": clock_view(fake),
-        "tasks": len(fake.tasks),
+        "tasks": fake.store.count_tasks(),
+        "seed": fake.seed,
         "profile": fake.config.profile,
     }
 
@@ -119,18 +102,14 @@ async def advance_clock(request: Request, fake: Fake) -> dict[str, Any]:
 
 
 async def list_tasks(request: Request, fake: Fake) -> dict[str, Any]:
-    fake.settle_due()
-    key = request.query_params.get("key")
-    status = request.query_params.get("status")
-    views = [describe(fake, t) for t in fake.tasks.values() if key is None or t.key == key]
-    if status:
-        views = [v for v in views if v["task"]["status"] == status]
-    return {"tasks": views}
+    q = request.query_params
+    tasks = timeline.list_tasks(fake, q.get("key"), q.get("status"))
+    return {"tasks": [timeline.describe(fake, t) for t in tasks]}
 
 
 async def get_task(request: Request, fake: Fake) -> dict[str, Any]:
     fake.settle_due()
-    return describe(fake, fake.control_task(request.path_params["task_id"]))
+    return timeline.describe(fake, fake.control_task(request.path_params["task_id"]))
 
 
 async def _outcome_body(request: Request, fake: Fake) -> dict[str, Any]:
@@ -148,7 +127,7 @@ async def _outcome_body(request: Request, fake: Fake) -> dict[str, Any]:
 async def complete_task(request: Request, fake: Fake) -> dict[str, Any]:
     task = fake.force(request.path_params["task_id"], "completed")
     await fake.run_due()  # a callback now due is attempted before the answer
-    return describe(fake, task)
+    return timeline.describe(fake, task)
 
 
 async def fail_task(request: Request, fake: Fake) -> dict[str, Any]:
@@ -160,7 +139,7 @@ async def fail_task(request: Request, fake: Fake) -> dict[str, Any]:
         body.get("message", DEFAULT_FAIL_MESSAGE),
     )
     await fake.run_due()  # a callback now due is attempted before the answer
-    return describe(fake, task)
+    return timeline.describe(fake, task)
 
 
 async def cancel_task(request: Request, fake: Fake) -> dict[str, Any]:
@@ -174,7 +153,7 @@ async def cancel_task(request: Request, fake: Fake) -> dict[str, Any]:
         forced="cancel",
     )
     await fake.run_due()  # a callback now due is attempted before the answer
-    return describe(fake, task)
+    return timeline.describe(fake, task)
 
 
 async def put_keys(request: Request, fake: Fake) -> dict[str, Any]:
@@ -187,10 +166,10 @@ async def put_keys(request: Request, fake: Fake) -> dict[str, Any]:
 
 
 async def get_keys(request: Request, fake: Fake) -> dict[str, Any]:
-    fake.settle_due()
+    balances = fake.balances()
     return {
         "keys": {
-            k: {**info.to_json(), **fake.ledger.balance(k).to_json()}
+            k: {**info.to_json(), **balances.get(k, Balance()).to_json()}
             for k, info in fake.keys.items()
         }
     }
@@ -203,10 +182,9 @@ async def get_callbacks(request: Request, fake: Fake) -> dict[str, Any]:
 
 
 async def get_ledger(request: Request, fake: Fake) -> dict[str, Any]:
-    fake.settle_due()
     key = request.query_params.get("key")
+    balances = {k: b.to_json() for k, b in fake.balances().items() if key in (None, k)}
     entries = [e.to_json() for e in fake.store.ledger_entries(key)]
-    balances = {k: b.to_json() for k, b in fake.ledger.balances.items() if key in (None, k)}
     return {"entries": entries, "balances": balances}
 
 

@@ -21,6 +21,7 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
 from mock_server.domain.catalog import SIZES
+from mock_server.domain.models import Task
 from mock_server.domain.taskview import result_path, result_signature
 from mock_server.media.clips import ClipSpec
 from mock_server.service.fake import Fake
@@ -106,18 +107,17 @@ async def serve_result(request: Request) -> Response:
         )
     if fake.now() >= int(expires_text):
         return storage_error(403, "AccessDenied", "Request has expired")
-    task = fake.tasks.get(task_id)
+    task = fake.find_task(task_id)
     if task is None or index != 0 or fake.observe(task).status != "completed":
         return storage_error(404, "NoSuchKey", "The specified key does not exist")
-    spec = clip_spec(fake, task_id)
+    spec = clip_spec(fake, task)
     path = await fake.media.renders.get(spec)
     return file_response(request, path, "video/mp4")
 
 
-def clip_spec(fake: Fake, task_id: str) -> ClipSpec:
+def clip_spec(fake: Fake, task: Task) -> ClipSpec:
     """What a task's result looks like: size of its quality and ratio, its seconds, sound
     unless it asked for a silent video from a model where that is an option."""
-    task = fake.tasks[task_id]
     request = task.request
     width, height = SIZES[(request.quality, request.aspect_ratio)]
     model = fake.config.models[request.model]

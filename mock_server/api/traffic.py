@@ -74,6 +74,7 @@ class Traffic:
         path: str = scope["path"]
         fake: Fake = scope["app"].state.fake
         started = monotonic()
+        fake.sync()
         if fake.stepped:
             await fake.on_request()
         entry = Entry(fake.now(), scope["method"], path, None)
@@ -168,8 +169,6 @@ class Traffic:
             extra = scenarios.decoration(facts)
             if extra:
                 scope[EXTRA] = extra
-        if rule is not None or EXTRA in scope:
-            fake.save_scenarios()
         return rule
 
     async def _answer(self, send: Send, error: ApiError, entry: Entry) -> None:
@@ -202,7 +201,7 @@ class Traffic:
             entry.poll_gap = (now - last, fake.config.poll_interval_min)
 
     def _finish(self, fake: Fake, entry: Entry, started: float) -> None:
-        if not entry.seq:
+        if not entry.recorded:
             entry.latency_ms = (monotonic() - started) * 1000
             fake.journal.record(entry)
 

@@ -33,7 +33,6 @@ import logging
 import os
 import secrets
 import socket
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -45,9 +44,11 @@ from mock_server.delivery.attempt import (
     attempt_end,
     retry_due,
 )
+from mock_server.domain.models import Delivery
 from mock_server.runtime.clock import Clock, scale_of, wall_time
 from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
+from mock_server.store.database import StoreClosed
 from mock_server.store.sqlite import SqliteStore
 
 log = logging.getLogger("wanmock.callbacks")
@@ -123,8 +124,8 @@ class Outbox:
     def resume(self) -> None:
         """After a start: every pending delivery is due at its stored time."""
         for row in self.store.callbacks(pending=True):
-            if row["next_due"] is not None:
-                self.schedule(row["task_id"], row["next_due"])
+            if row.next_due is not None:
+                self.schedule(row.task_id, row.next_due)
 
     # -- making attempts ----------------------------------------------------------------
 
@@ -142,9 +143,9 @@ class Outbox:
         if not found:
             return
         row = found[0]
-        if row["next_due"] is None or row["next_due"] > due:
-            if row["next_due"] is not None:  # another process moved it on
-                self.schedule(task_id, row["next_due"])
+        if row.next_due is None or row.next_due > due:
+            if row.next_due is not None:  # another process moved it on
+                self.schedule(task_id, row.next_due)
             return
         if not self._claim(row):
             return
@@ -155,8 +156,8 @@ class Outbox:
         else:
             await self._attempt(row)
 
-    def _claim(self, row: sqlite3.Row) -> bool:
-        task_id, made = row["task_id"], row["attempts"]
+    def _claim(self, row: Delivery) -> bool:
+        task_id, made = row.task_id, row.attempts
         now = wall_time()
         lease = now + self.wall_limit() + LEASE_MARGIN_SECONDS
         if self.store.claim_callback(task_id, made, self.owner, lease, now):
@@ -165,11 +166,11 @@ class Outbox:
         if not found:
             return False
         held = found[0]
-        if held["attempts"] != made:  # another process made it already: follow the row
-            if held["next_due"] is not None:
-                self.schedule(task_id, held["next_due"])
+        if held.attempts != made:  # another process made it already: follow the row
+            if held.next_due is not None:
+                self.schedule(task_id, held.next_due)
             return False
-        holder = held["claimed_by"]
+        holder = held.claimed_by
         if (
             holder
             and owner_is_dead(holder)
@@ -178,8 +179,8 @@ class Outbox:
             log.info("callback %s: attempt %d taken over from dead %s", task_id, made + 1, holder)
             return True
         # a live process holds the attempt: look again when its lease runs out
-        wait = max((held["lease_until"] or now) - now, 0.5) * scale_of(self.clock)
-        self.schedule(task_id, max(self.clock.now(), row["next_due"]) + wait)
+        wait = max((held.lease_until or now) - now, 0.5) * scale_of(self.clock)
+        self.schedule(task_id, max(self.clock.now(), row.next_due or 0.0) + wait)
         return False
 
     def _sender(self) -> Sender:
@@ -189,12 +190,12 @@ class Outbox:
             self.sender = self._sender_factory()
         return self.sender
 
-    async def _attempt(self, row: sqlite3.Row) -> None:
-        task_id, number = row["task_id"], row["attempts"] + 1
+    async def _attempt(self, row: Delivery) -> None:
+        task_id, number = row.task_id, row.attempts + 1
         sender = self._sender()  # made (and its TLS context loaded) before the attempt starts
         started = self.clock.now()
         try:
-            answer = await sender.send(row["url"], row["body"], number, self.wall_limit())
+            answer = await sender.send(row.url, row.body, number, self.wall_limit())
         except Exception as exc:  # a bug in a sender must not end the schedule
             log.exception("callback %s: attempt %d crashed", task_id, number)
             answer = Answer(error=f"internal error: {exc!r}", kind="internal")
@@ -203,10 +204,10 @@ class Outbox:
         state = "delivered" if answer.delivered else "pending" if next_due else "exhausted"
         record = {
             "number": number,
-            "scheduled_at": row["next_due"],
+            "scheduled_at": row.next_due,
             "attempted_at": started,
             "finished_at": finished,
-            "url": row["url"],
+            "url": row.url,
             "outcome": "delivered" if answer.delivered else "failed",
             "status": answer.status,
             "error": answer.error,
@@ -218,7 +219,7 @@ class Outbox:
             recorded = self.store.record_callback_attempt(
                 task_id, self.owner, record, state, next_due
             )
-        except sqlite3.ProgrammingError:  # the store closed under us (shutdown)
+        except StoreClosed:  # the store closed under us (shutdown)
             return
         if not recorded:  # reset, or our lease was broken: the row is someone else's now
             log.warning("callback %s: attempt %d made but no longer ours", task_id, number)
@@ -235,12 +236,12 @@ class Outbox:
         )
         deliveries = [
             {
-                "task_id": row["task_id"],
-                "url": row["url"],
-                "state": row["state"],
-                "attempts": row["attempts"],
-                "next_attempt_at": row["next_due"],
-                "claimed_by": row["claimed_by"],
+                "task_id": row.task_id,
+                "url": row.url,
+                "state": row.state,
+                "attempts": row.attempts,
+                "next_attempt_at": row.next_due,
+                "claimed_by": row.claimed_by,
             }
             for row in self.store.callbacks(task_id)
         ]
@@ -258,5 +259,5 @@ class Outbox:
             job.cancel()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
-        with contextlib.suppress(sqlite3.ProgrammingError):
+        with contextlib.suppress(StoreClosed):
             self.store.release_callback_claims(self.owner)

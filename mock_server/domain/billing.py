@@ -10,12 +10,12 @@ So for every key, at every moment: granted = available + reserved + charged.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from mock_server.domain.catalog import INPUT_CAP_SECONDS, QUALITY_PRICE_FACTOR, ModelProfile
 from mock_server.domain.errors import ApiError
-from mock_server.domain.models import CreateRequest, LedgerEntry, LedgerKind
+from mock_server.domain.models import CreateRequest, LedgerEntry
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -100,7 +100,7 @@ class Balance:
 
 # How each kind of entry moves credits between a key's accounts:
 # (granted, available, reserved, charged) multipliers of the entry's amount.
-_MOVES: dict[str, tuple[int, int, int, int]] = {
+MOVES: dict[str, tuple[int, int, int, int]] = {
     "grant": (1, 1, 0, 0),
     "reserve": (0, -1, 1, 0),
     "release": (0, 1, -1, 0),
@@ -108,11 +108,34 @@ _MOVES: dict[str, tuple[int, int, int, int]] = {
 }
 
 
-class Ledger:
-    """Balances derived from entries.
+def reservation(key: str, task_id: str, amount: Decimal, at: float) -> LedgerEntry:
+    """What a create holds back; the store numbers it and refuses it when short."""
+    return LedgerEntry(0, at, key, "reserve", amount, task_id)
 
-    Methods return new entries without applying them: the caller commits them to the
-    store and then calls ``apply``, so memory never shows money the store lacks.
+
+def settlement(
+    key: str, task_id: str, reserved: Decimal, charge: Decimal | None, at: float
+) -> list[LedgerEntry]:
+    """End a task's reservation; ``charge`` is None when it did not succeed."""
+    entries = [LedgerEntry(0, at, key, "release", reserved, task_id)]
+    if charge is not None:
+        entries.append(LedgerEntry(0, at, key, "charge", charge, task_id))
+    return entries
+
+
+def credit_grants(key: str, credits: Decimal, available: Decimal, at: float) -> list[LedgerEntry]:
+    """The signed grant that makes ``key``'s available credits exactly ``credits``."""
+    delta = credits - available
+    if delta == 0:
+        return []
+    return [LedgerEntry(0, at, key, "grant", delta, note="set by configuration")]
+
+
+class Ledger:
+    """Balances derived from entries: the pure model of the ledger, which the store's
+    transactions implement (tests hold the two to the same answers).
+
+    Methods return new entries without applying them; ``apply`` adds them.
     """
 
     def __init__(self, entries: Iterable[LedgerEntry] = ()) -> None:
@@ -123,46 +146,34 @@ class Ledger:
     def apply(self, entries: Iterable[LedgerEntry]) -> None:
         for entry in entries:
             balance = self.balances.setdefault(entry.key, Balance())
-            g, a, r, c = _MOVES[entry.kind]
+            g, a, r, c = MOVES[entry.kind]
             balance.granted += g * entry.amount
             balance.available += a * entry.amount
             balance.reserved += r * entry.amount
             balance.charged += c * entry.amount
             self._seq = max(self._seq, entry.seq)
 
-    def _record(
-        self,
-        at: float,
-        key: str,
-        kind: LedgerKind,
-        amount: Decimal,
-        task_id: str | None = None,
-        note: str | None = None,
-    ) -> LedgerEntry:
-        self._seq += 1
-        return LedgerEntry(self._seq, at, key, kind, amount, task_id, note)
+    def _numbered(self, entries: list[LedgerEntry]) -> list[LedgerEntry]:
+        numbered = []
+        for entry in entries:
+            self._seq += 1
+            numbered.append(replace(entry, seq=self._seq))
+        return numbered
 
     def balance(self, key: str) -> Balance:
         return self.balances.get(key, Balance())
 
     def set_credits(self, key: str, credits: Decimal, at: float) -> list[LedgerEntry]:
         """Make ``key``'s available credits exactly ``credits`` (a signed grant)."""
-        delta = credits - self.balance(key).available
-        if delta == 0:
-            return []
-        return [self._record(at, key, "grant", delta, note="set by configuration")]
+        return self._numbered(credit_grants(key, credits, self.balance(key).available, at))
 
     def reserve(self, key: str, task_id: str, amount: Decimal, at: float) -> LedgerEntry:
-        available = self.balance(key).available
-        if amount > available:
+        if amount > self.balance(key).available:
             raise insufficient_credits()
-        return self._record(at, key, "reserve", amount, task_id)
+        return self._numbered([reservation(key, task_id, amount, at)])[0]
 
     def settle(
         self, key: str, task_id: str, reserved: Decimal, charge: Decimal | None, at: float
     ) -> list[LedgerEntry]:
         """End a task's reservation; ``charge`` is None when it did not succeed."""
-        entries = [self._record(at, key, "release", reserved, task_id)]
-        if charge is not None:
-            entries.append(self._record(at, key, "charge", charge, task_id))
-        return entries
+        return self._numbered(settlement(key, task_id, reserved, charge, at))

@@ -107,6 +107,7 @@ class Task:
     estimated_time: int
     user_group: str = "default"
     settled: bool = False
+    rev: int = 0  # the store's version of this task, for conditional changes
 
     @property
     def created(self) -> int:
@@ -160,3 +161,22 @@ class ReferenceInfo:
         if isinstance(value, ReferenceInfo):
             return value
         return cls(seconds=value, source="default" if value is None else "probe")
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A task's callback in the outbox: where it goes, what it carries, how far it got.
+
+    ``state`` is ``pending``, ``delivered`` or ``exhausted``; ``claimed_by`` and
+    ``lease_until`` name the process making the next attempt and until when
+    (docs/ARCHITECTURE.md "Callbacks").
+    """
+
+    task_id: str
+    url: str
+    body: bytes
+    attempts: int = 0
+    next_due: float | None = None
+    state: str = "pending"
+    claimed_by: str | None = None
+    lease_until: float | None = None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import random
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Final
@@ -38,12 +38,24 @@ CREATE_PATH: Final = "/v1/videos/generations"
 __all__ = ["CREATE_PATH", "Effect", "Facts", "Rule", "Scenarios", "tokens"]
 
 
+# Counts one use of a rule where every process sees it; False when it has none left.
+Claim = Callable[[Rule], bool]
+# Keeps a new rule where every process sees it; the rule with its id.
+Keep = Callable[[Rule], Rule]
+
+
 @dataclass
 class Scenarios:
-    """The rule book of one fake, in the order rules were added."""
+    """The rule book of one fake, in the order rules were added.
+
+    On its own it counts uses and numbers rules in memory; the service hands it ``claim``
+    and ``keep`` so the store does both, atomically, for every process sharing it.
+    """
 
     rules: list[Rule] = field(default_factory=list)
     _ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    claim: Claim | None = None
+    keep: Keep | None = None
 
     def add_spec(self, spec: object, source: str = "control") -> Rule:
         if not isinstance(spec, dict):
@@ -66,9 +78,17 @@ class Scenarios:
         )
 
     def add(self, rule: Rule) -> Rule:
-        rule = replace(rule, id=f"rule-{next(self._ids)}")
+        rule = self.keep(rule) if self.keep else replace(rule, id=f"rule-{next(self._ids)}")
         self.rules.append(rule)
         return rule
+
+    def _use(self, rule: Rule) -> bool:
+        """Count one use of ``rule``; False when another process used it up first."""
+        if self.claim is not None and not self.claim(rule):
+            rule.used = rule.times if rule.times is not None else rule.used
+            return False
+        rule.used += 1
+        return True
 
     def remove(self, rule_id: str) -> None:
         before = len(self.rules)
@@ -81,8 +101,12 @@ class Scenarios:
 
     def _take(self, facts: Facts, wanted: str) -> Rule | None:
         for rule in self.rules:
-            if not rule.exhausted and getattr(rule.effect, wanted) and rule.match(facts):
-                rule.used += 1
+            if (
+                not rule.exhausted
+                and getattr(rule.effect, wanted)
+                and rule.match(facts)
+                and self._use(rule)
+            ):
                 return rule
         return None
 
@@ -99,7 +123,8 @@ class Scenarios:
         for rule in self.rules:
             if rule.exhausted or not rule.effect.shapes_task or not rule.match(facts):
                 continue
-            rule.used += 1
+            if not self._use(rule):
+                continue
             if merged is None:
                 merged = rule.effect
                 continue
@@ -118,7 +143,8 @@ class Scenarios:
         for rule in self.rules:
             if rule.exhausted or not rule.effect.decorates or not rule.match(facts):
                 continue
-            rule.used += 1
+            if not self._use(rule):
+                continue
             merged = {**(rule.effect.extra_fields or {}), **(merged or {})}
         return merged
 

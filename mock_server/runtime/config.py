@@ -160,7 +160,28 @@ SETTINGS: tuple[Setting, ...] = (
         "realistic",
         "task timings: realistic (tens of seconds queued, minutes processing) or fast",
     ),
-    Setting("seed", int, 0, "seed for task timings and ids, so a run is reproducible", metavar="N"),
+    Setting(
+        "seed",
+        int,
+        None,
+        "seed for task timings and ids, so a run is reproducible (without it each start "
+        "draws a fresh seed and prints it)",
+        metavar="N",
+    ),
+    Setting(
+        "workers",
+        parse_positive_int,
+        1,
+        "server processes sharing the --db file: one fake, more polls per second",
+        metavar="N",
+    ),
+    Setting(
+        "cache_tasks",
+        parse_positive_int,
+        10_000,
+        "tasks each process keeps in memory; older ones are read from the store",
+        metavar="N",
+    ),
     Setting(
         "api_key",
         parse_api_key,
@@ -306,7 +327,9 @@ class Config:
     time_scale: float = 1.0
     step: float = 1.0
     profile: str = "realistic"
-    seed: int = 0
+    seed: int | None = None
+    workers: int = 1
+    cache_tasks: int = 10_000
     api_key: tuple[tuple[str, Decimal], ...] = ()
     allow_callback_host: tuple[str, ...] = ()
     callback_ca_file: str | None = None

@@ -45,6 +45,7 @@ class Entry:
         "notes",
         "path",
         "poll_gap",
+        "recorded",
         "replay",
         "request",
         "response",
@@ -56,7 +57,8 @@ class Entry:
     def __init__(self, at: float, method: str, path: str, key: str | None) -> None:
         self.at, self.method, self.path, self.key = at, method, path, key
         self.status = 0
-        self.seq = 0
+        self.seq = 0  # numbered by the store when the batch is written
+        self.recorded = False
         self.latency_ms = 0.0
         self.task_id: str | None = None
         self.request: bytes | None = None
@@ -155,16 +157,14 @@ Sink = Callable[[Sequence[Row]], None]
 class Journal:
     """Entries wait in ``pending`` until ``flush`` hands them to ``sink`` (the store)."""
 
-    def __init__(self, sink: Sink, next_seq: int = 1) -> None:
+    def __init__(self, sink: Sink) -> None:
         self.sink = sink
-        self.next_seq = next_seq
         self.pending: list[Entry] = []
         # One flush at a time: a reader's flush waits for a background one to land.
         self._flushing = threading.Lock()
 
     def record(self, entry: Entry) -> None:
-        entry.seq = self.next_seq
-        self.next_seq += 1
+        entry.recorded = True
         self.pending.append(entry)
         if len(self.pending) > MAX_PENDING:
             del self.pending[: MAX_PENDING // 2]

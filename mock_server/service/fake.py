@@ -1,8 +1,11 @@
-"""The fake's domain operations, named after the API's (``create_task``, ``get_task``).
+"""The fake's operations, named after the API's (``create_task``, ``get_task``) and the
+control API's (``force``, ``put_keys``, ``advance``, ``reset``).
 
-``Fake`` owns the in-memory view (tasks, ledger, keys), the store that makes it durable,
-the clock and the scheduler. It imports no web framework: ``app.py`` and ``control.py``
-parse HTTP, call these methods and render what they return.
+The store is the source of truth: every process sharing it is one fake. ``Fake`` keeps a
+process's caches (tasks being polled, keys, the rule book, the clock) and refreshes them
+when the store's change signal says another process wrote (``sync``), so a poll is a dict
+lookup and never a round trip (docs/ARCHITECTURE.md). It imports no web framework:
+``api/`` parses HTTP, calls these methods and renders what they return.
 """
 
 from __future__ import annotations
@@ -21,24 +24,27 @@ import orjson
 from mock_server.delivery.attempt import Sender
 from mock_server.delivery.outbox import Outbox
 from mock_server.domain import billing, lifecycle, scenarios, validation
-from mock_server.domain.billing import Ledger
 from mock_server.domain.catalog import TIMING_PROFILES
 from mock_server.domain.errors import ApiError, invalid, invalid_task_id, task_not_found
 from mock_server.domain.keys import KeyInfo, parse_key_spec
 from mock_server.domain.lifecycle import Observation
-from mock_server.domain.models import Outcome, Plan, ReferenceInfo, Task
-from mock_server.domain.scenarios import CREATE_PATH, Facts, Scenarios, read_rules_file
+from mock_server.domain.models import LedgerEntry, Outcome, Plan, ReferenceInfo, Task
+from mock_server.domain.scenarios import CREATE_PATH, Facts, Scenarios
 from mock_server.domain.taskview import task_object
 from mock_server.media.references import Media
 from mock_server.runtime.clock import Clock, VirtualClock, make_clock, wall_time
 from mock_server.runtime.config import Config
 from mock_server.runtime.journal import Journal, Row
 from mock_server.runtime.scheduler import Scheduler
+from mock_server.service.cache import TaskCache
+from mock_server.service.rulebook import RuleBook
 from mock_server.store.sqlite import SqliteStore
 
 TASK_ID_RE = re.compile(r"task-unified-\d{1,12}-[a-z0-9]{8}")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 AUTH_MESSAGE = "Invalid authentication credentials"
+# Conditional changes that lost a race are retried this often before giving up.
+RETRIES = 8
 
 
 def _http_sender(config: Config) -> Sender:
@@ -49,41 +55,54 @@ def _http_sender(config: Config) -> Sender:
     return HttpSender(config)
 
 
+def fresh_seed() -> int:
+    """A seed for a start without ``--seed``: printed, so the run can be reproduced."""
+    return secrets.randbelow(2**31)
+
+
 @dataclass
 class Fake:
-    """One fake EvoLink account service: everything a running server holds."""
+    """One fake EvoLink account service, as one process sees the shared store."""
 
     config: Config
     store: SqliteStore = field(init=False)
     clock: Clock = field(init=False)
     scheduler: Scheduler = field(init=False)
-    ledger: Ledger = field(init=False)
-    tasks: dict[str, Task] = field(init=False, default_factory=dict)
+    tasks: TaskCache = field(init=False)
     keys: dict[str, KeyInfo] = field(init=False, default_factory=dict)
     reference_probe: Callable[[str], ReferenceInfo | Decimal | None] = field(init=False)
     media: Media = field(init=False)
-    scenarios: Scenarios = field(init=False)
+    rules: RuleBook = field(init=False)
     journal: Journal = field(init=False)
     last_poll: dict[str, float] = field(init=False, default_factory=dict)
     stepped: bool = field(init=False, default=False)
     latency_rng: random.Random = field(init=False)
     outbox: Outbox = field(init=False)
-    _views: dict[str, tuple[Observation, bytes]] = field(init=False, default_factory=dict)
+    seed: int = field(init=False, default=0)
     _clock_start: float = field(init=False, default=0.0)
     _secret: bytes = field(init=False, default=b"")
+    _rev: int = field(init=False, default=0)
+    _epoch: int = field(init=False, default=0)
+    _keys_rev: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self.store = SqliteStore(self.config.db)
-        snapshot = self.store.load()
-        meta = snapshot.meta
-        self._clock_start = float(meta.get("clock_start", int(wall_time())))
+        state = self.store.init_state(
+            clock_start=float(int(wall_time())),
+            seed=self.config.seed if self.config.seed is not None else fresh_seed(),
+            secret=secrets.token_hex(16),
+        )
+        if self.config.seed is not None and state.seed != self.config.seed:
+            self.store.set_seed(self.config.seed)
+        self.seed = self.config.seed if self.config.seed is not None else int(state.seed or 0)
+        self._clock_start = float(state.clock_start or 0.0)
+        self._secret = bytes.fromhex(state.secret or "")
         self.clock = make_clock(
             self.config.clock,
             time_scale=self.config.time_scale,
             step=self.config.step,
-            start=float(meta.get("clock_now", self._clock_start)),
+            start=state.clock_now if state.clock_now is not None else self._clock_start,
         )
-        self._secret = bytes.fromhex(meta.get("secret", secrets.token_hex(16)))
         self.stepped = self.clock.mode == "stepped"
         self.scheduler = Scheduler(self.clock)
         self.scheduler.on("settle", self._settle)
@@ -96,32 +115,78 @@ class Fake:
         )
         self.media = Media(self.config, self.store, self.clock)
         self.reference_probe = self.media.reference
-        self.ledger = Ledger(snapshot.ledger)
-        self.keys = {k: KeyInfo.from_json(v) for k, v in snapshot.keys.items()}
-        for task in snapshot.tasks:
-            self._adopt(task)
-            if self.clock.can_advance():
-                self.clock.set(task.plan.created)
-        self.outbox.resume()
-        self.scenarios = Scenarios.restore(self.store.scenarios())
-        self.journal = Journal(self._write_journal, self.store.max_journal_seq() + 1)
-        self.latency_rng = random.Random(f"latency:{self.config.seed}")
-        if "scenarios_loaded" not in meta:
-            self.load_scenario_file()
-        self.store.set_meta(
-            clock_start=str(self._clock_start), secret=self._secret.hex(), scenarios_loaded="1"
-        )
+        self.tasks = TaskCache(self.config.cache_tasks)
+        self.rules = RuleBook(self.store)
+        self.journal = Journal(self._write_journal)
+        self.latency_rng = random.Random(f"latency:{self.seed}")
+        self._load()
+        if self.store.mark_scenarios_loaded():
+            self.rules.load_file(self.config.scenarios)
         self._install_config_keys()
+
+    @property
+    def scenarios(self) -> Scenarios:
+        return self.rules.book
 
     def _write_journal(self, rows: Sequence[Row]) -> None:
         self.store.append_journal(rows, self.config.journal_limit)
 
-    # -- set-up ---------------------------------------------------------------------
+    # -- the caches, and keeping them true ------------------------------------------------
+
+    def _load(self) -> None:
+        """Fill the caches from the store (at start, and after another process's reset)."""
+        state = self.store.state()
+        self._rev, self._epoch, self._keys_rev = state.rev, state.epoch, state.keys_rev
+        self.tasks.clear()
+        self.scheduler.clear()
+        self.outbox.reset()
+        self.keys = {k: KeyInfo.from_json(v) for k, v in self.store.keys().items()}
+        self.rules.reload(state.scenarios_rev)
+        if state.clock_now is not None and isinstance(self.clock, VirtualClock):
+            self.clock.reset(state.clock_now)
+        for task in self.store.unsettled_tasks():
+            self._adopt(task)
+        self.outbox.resume()
 
     def _adopt(self, task: Task) -> None:
-        self.tasks[task.id] = task
+        self.tasks.put(task)
         if not task.settled:
             self.scheduler.add(task.plan.finish, "settle", task.id)
+
+    def _wrote(self, rev: int) -> None:
+        """This process made change ``rev``: nothing to pull if it is the next one."""
+        if rev == self._rev + 1:
+            self._rev = rev
+
+    def sync(self) -> None:
+        """Catch up with what other processes wrote, if anything (a memory compare when
+        nothing was: the poll path pays for it on every request)."""
+        signal = self.store.signal
+        if not signal.changed():
+            return
+        seen = signal.snapshot()
+        state = self.store.state()
+        if state.epoch != self._epoch:
+            self._load()
+            self.journal.pending.clear()
+            self.last_poll.clear()
+        elif state.rev != self._rev:
+            for task in self.store.tasks_since(self._rev):
+                if task.settled:
+                    self.tasks.refresh(task)
+                else:
+                    self._adopt(task)
+            for delivery in self.outbox.store.callbacks_since(self._rev):
+                if delivery.next_due is not None:
+                    self.outbox.schedule(delivery.task_id, delivery.next_due)
+            if state.keys_rev != self._keys_rev:
+                self.keys = {k: KeyInfo.from_json(v) for k, v in self.store.keys().items()}
+                self._keys_rev = state.keys_rev
+            self.rules.reload(state.scenarios_rev)
+            self._rev = state.rev
+        if state.clock_now is not None and self.clock.can_advance():
+            self.clock.set(state.clock_now)
+        signal.seen(seen)
 
     def _install_config_keys(self) -> None:
         missing = {k: v for k, v in self.config.keys.items() if k not in self.keys}
@@ -137,7 +202,7 @@ class Fake:
 
     @property
     def result_secret(self) -> bytes:
-        """The key that signs result links (``render.result_signature``)."""
+        """The key that signs result links (``domain/taskview.result_signature``)."""
         return self._secret
 
     # -- the public API -------------------------------------------------------------
@@ -164,9 +229,9 @@ class Fake:
 
         now = self.clock.now()
         self.scheduler.run_due_sync(now)
-        rng = random.Random(f"{self.config.seed}:{len(self.tasks)}")
+        # The number comes from the store, so no two processes sharing it draw alike.
+        rng = random.Random(f"{self.seed}:{self.store.next_task_number()}")
         task_id = self._new_task_id(int(now), rng)
-        entry = self.ledger.reserve(key, task_id, reserve, now)
         timing = TIMING_PROFILES[self.config.profile]
         estimate = lifecycle.estimated_seconds(model, request.quality, request.duration, timing)
         plan = lifecycle.draw_plan(rng, now, estimate, timing)
@@ -188,45 +253,43 @@ class Fake:
             estimated_time=lifecycle.estimated_time(estimate),
             user_group=info.user_group,
         )
-        self.store.insert_task(task, [entry])
-        self.ledger.apply([entry])
-        self._adopt(task)
+        stored = self.store.insert_task(task, billing.reservation(key, task_id, reserve, now))
+        if stored is None:
+            raise billing.insufficient_credits()
+        self._wrote(stored.rev)
+        self._adopt(stored)
         if "[wanmock:" in request.prompt:
-            self.scenarios.poll_rules(request.prompt, key, task.id)
-            self.save_scenarios()
-        return task
+            self.scenarios.poll_rules(request.prompt, key, stored.id)
+        return stored
 
     def _shape(self, plan: Plan, rng: random.Random, facts: Facts) -> Plan:
         """A scenario rule's effect on the plan, else the seeded random failure rate."""
         effect = self.scenarios.task_effect(facts)
         if effect is not None:
-            self.save_scenarios()
             return scenarios.shape_plan(plan, effect)
         if self.config.failure_rate and rng.random() < self.config.failure_rate:
             return scenarios.shape_plan(plan, scenarios.random_failure(rng))
         return plan
 
-    def save_scenarios(self) -> None:
-        self.store.put_scenarios(self.scenarios.to_json())
-
-    def load_scenario_file(self) -> None:
-        """``--scenarios FILE`` rules, part of the configuration: loaded at first start and
-        again after each reset."""
-        if self.config.scenarios:
-            scenarios.load_rules(read_rules_file(self.config.scenarios), self.scenarios, "file")
-            self.save_scenarios()
-
     def _new_task_id(self, created: int, rng: random.Random) -> str:
-        while True:
-            suffix = "".join(rng.choice(_ID_ALPHABET) for _ in range(8))
-            task_id = f"task-unified-{created}-{suffix}"
-            if task_id not in self.tasks:
-                return task_id
+        suffix = "".join(rng.choice(_ID_ALPHABET) for _ in range(8))
+        return f"task-unified-{created}-{suffix}"
+
+    def find_task(self, task_id: str) -> Task | None:
+        """A task from the cache, else read through from the store (and cached)."""
+        task = self.tasks.get(task_id)
+        if task is None and TASK_ID_RE.fullmatch(task_id):
+            task = self.store.get_task(task_id)
+            if task is not None:
+                self.tasks.put(task)
+        return task
 
     def get_task(self, key: str, task_id: str) -> Task:
         task = self.tasks.get(task_id)  # stored ids are well formed: the regex only on a miss
-        if task is None and not TASK_ID_RE.fullmatch(task_id):
-            raise invalid_task_id()
+        if task is None:
+            if not TASK_ID_RE.fullmatch(task_id):
+                raise invalid_task_id()
+            task = self.find_task(task_id)
         if task is None or task.key != key:
             raise task_not_found()
         return task
@@ -246,7 +309,7 @@ class Fake:
     def task_json(self, task: Task) -> bytes:
         """The poll's answer, re-encoded only when what it shows has moved."""
         seen = self.observe(task)
-        cached = self._views.get(task.id)
+        cached = self.tasks.view(task.id)
         if cached is not None and cached[0] == seen:
             return cached[1]
         body = orjson.dumps(
@@ -254,20 +317,24 @@ class Fake:
                 task, seen, self.config.models[task.request.model], self.base_url, self._secret
             )
         )
-        self._views[task.id] = (seen, body)
+        self.tasks.keep_view(task.id, seen, body)
         return body
 
     # -- time -----------------------------------------------------------------------
 
     async def on_request(self) -> None:
-        """Stepped clock: every API request moves time one step first."""
+        """Stepped clock: every API request moves the shared clock one step first."""
         step = self.clock.on_request()
-        if step and self.scheduler.busy:
+        if not step:
+            return
+        now, rev = self.store.step_clock(step, self.clock.now())
+        self._wrote(rev)
+        if self.scheduler.busy:
             # A callback attempt is in flight and its receiver may be calling us from
             # its webhook: move time, leave the events to the run already going.
-            self.clock.set(self.clock.now() + step)
-        elif step:
-            await self.scheduler.run_until(self.clock.now() + step)
+            self.clock.set(now)
+        else:
+            await self.scheduler.run_until(now)
 
     async def advance(self, seconds: float) -> float:
         if not self.clock.can_advance():
@@ -277,13 +344,13 @@ class Fake:
                 param="seconds",
                 error_type="invalid_request_error",
             )
-        await self.scheduler.run_until(self.clock.now() + seconds)
-        self.persist_clock()
+        self.sync()
+        target = self.clock.now() + seconds
+        await self.scheduler.run_until(target)
+        now, rev = self.store.move_clock(target)
+        self._wrote(rev)
+        self.clock.set(now)
         return self.clock.now()
-
-    def persist_clock(self) -> None:
-        if self.clock.can_advance():
-            self.store.set_meta(clock_now=repr(self.clock.now()))
 
     def settle_due(self) -> None:
         self.scheduler.run_due_sync(self.clock.now())
@@ -295,29 +362,43 @@ class Fake:
     # -- billing confirmation ---------------------------------------------------------
 
     def _settle(self, task_id: str, due: float) -> None:
-        task = self.tasks.get(task_id)
-        if task is None or task.settled or task.plan.finish > due:
-            return
+        """Bill an ended task once, whichever process gets there first."""
+        task = self.store.get_task(task_id)
+        for _ in range(RETRIES):
+            if task is None or task.settled or task.plan.finish > due:
+                if task is not None:
+                    self.tasks.refresh(task)
+                return
+            charge = self.charge_of(task)
+            entries = billing.settlement(task.key, task.id, task.reserved, charge, due)
+            url = task.request.callback_url
+            # the callback body is what a poll answers now (byte for byte), queued with
+            # the money
+            body = orjson.dumps(self.task_body(task)) if url else b""
+            callbacks = Outbox.rows(task.id, url, body, due)
+            settled = self.store.settle(task, entries, callbacks)
+            if settled is not None:
+                self._wrote(settled.rev)
+                self.tasks.refresh(settled)
+                if callbacks:
+                    self.outbox.schedule(task.id, due)
+                return
+            task = self.store.get_task(task_id)
+
+    def charge_of(self, task: Task) -> Decimal | None:
+        """What an ended task is charged: its price on success, nothing otherwise."""
+        if task.plan.outcome != "completed":
+            return None
         model = self.config.models[task.request.model]
-        charge = None
-        if task.plan.outcome == "completed":
-            charge = billing.request_cost(model, task.request, task.input_seconds)
-        entries = self.ledger.settle(task.key, task.id, task.reserved, charge, due)
-        url = task.request.callback_url
-        # the callback body is what a poll answers now (byte for byte), queued with the money
-        callbacks = Outbox.rows(task.id, url, self.task_json(task) if url else b"", due)
-        self.store.settle([(task.id, entries)], callbacks)
-        self.ledger.apply(entries)
-        task.settled = True
-        if callbacks:
-            self.outbox.schedule(task.id, due)
+        return billing.request_cost(model, task.request, task.input_seconds)
 
     # -- control --------------------------------------------------------------------
 
     def control_task(self, task_id: str) -> Task:
-        task = self.tasks.get(task_id)
+        task = self.store.get_task(task_id)
         if task is None:
             raise task_not_found()
+        self.tasks.refresh(task)
         return task
 
     def force(
@@ -331,50 +412,59 @@ class Fake:
         """End a task now with ``outcome``; a task already ended is left as it is."""
         task = self.control_task(task_id)
         now = self.clock.now()
-        plan = lifecycle.end_now(task.plan, now, outcome, code, message, forced)
-        if plan is not task.plan:
-            self.store.update_plan(task.id, plan)
-            task.plan = plan
-            self._views.pop(task.id, None)
-            self.scheduler.add(plan.finish, "settle", task.id)
-            self.scheduler.run_due_sync(now)
+        for _ in range(RETRIES):
+            plan = lifecycle.end_now(task.plan, now, outcome, code, message, forced)
+            if plan is task.plan:
+                return task
+            changed = self.store.update_plan(task, plan)
+            if changed is not None:
+                self._wrote(changed.rev)
+                self.tasks.refresh(changed)
+                self.scheduler.add(plan.finish, "settle", task.id)
+                self.scheduler.run_due_sync(now)
+                return self.control_task(task_id)
+            task = self.control_task(task_id)
         return task
 
     def put_keys(self, keys: Mapping[str, Mapping[str, Any]]) -> None:
         """Create or update keys; ``credits`` sets the available balance exactly."""
         now = self.clock.now()
         infos: dict[str, KeyInfo] = {}
-        entries = []
+        credits: dict[str, Decimal] = {}
         for key, spec in keys.items():
-            info = parse_key_spec(key, spec, self.keys.get(key, KeyInfo()), self.config.models)
-            infos[key] = info
+            infos[key] = parse_key_spec(
+                key, spec, self.keys.get(key, KeyInfo()), self.config.models
+            )
             if "credits" in spec:
                 try:
-                    credits = billing.parse_credits(spec["credits"])
+                    credits[key] = billing.parse_credits(spec["credits"])
                 except ValueError as exc:
                     raise invalid(f"keys.{key}.credits", str(exc)) from None
-                entries += self.ledger.set_credits(key, credits, now)
-        self.store.put_keys({k: v.to_json() for k, v in infos.items()}, entries)
-        self.ledger.apply(entries)
+
+        def grants(key: str, available: Decimal) -> list[LedgerEntry]:
+            if key not in credits:
+                return []
+            return billing.credit_grants(key, credits[key], available, now)
+
+        self.store.put_keys({k: v.to_json() for k, v in infos.items()}, grants)
         self.keys.update(infos)
 
+    def balance(self, key: str) -> billing.Balance:
+        self.settle_due()
+        return self.store.balance(key)
+
+    def balances(self) -> dict[str, billing.Balance]:
+        self.settle_due()
+        return self.store.balances()
+
     def reset(self) -> None:
-        """Forget everything but the configuration; a virtual clock goes back to its start."""
+        """Forget everything but the configuration; a virtual clock goes back to its start.
+        Every process sharing the store forgets too (its next ``sync``)."""
         self.media.reset()
         self.store.reset()
-        self.tasks.clear()
-        self._views.clear()
-        self.keys.clear()
-        self.ledger = Ledger()
-        self.scheduler.clear()
-        self.outbox.reset()
+        self._load()
         self.journal.pending.clear()
         self.last_poll.clear()
-        self.scenarios = Scenarios()
-        if isinstance(self.clock, VirtualClock):
-            self.clock.reset(self._clock_start)
-        self.store.set_meta(
-            clock_start=str(self._clock_start), secret=self._secret.hex(), scenarios_loaded="1"
-        )
+        if self.store.mark_scenarios_loaded():
+            self.rules.load_file(self.config.scenarios)
         self._install_config_keys()
-        self.load_scenario_file()

@@ -1,21 +1,82 @@
-"""One SQLite database shared by the store's tables: connection, settings, transactions.
+"""One SQLite database shared by the store's tables: connection, transactions, exact
+decimal arithmetic in SQL, and the cheap signal that another process wrote.
 
 WAL with ``synchronous=NORMAL``: a process crash (``kill -9``) never loses a committed
 transaction, only a power cut can lose the last few. One lock serialises this process's
-use of the connection; ``BEGIN IMMEDIATE`` and ``busy_timeout`` serialise processes.
+use of the connection; ``BEGIN IMMEDIATE`` and ``busy_timeout`` serialise processes, so
+a transaction is the unit of agreement between every process sharing the file
+(docs/ARCHITECTURE.md "The store is the source of truth").
 """
 
 from __future__ import annotations
 
+import contextlib
+import mmap
 import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
+
+BUSY_TIMEOUT_MS = 30_000
+# The WAL-index header (https://www.sqlite.org/walformat.html, "2.1 The WAL-Index
+# Header"): 48 bytes at the start of the -shm file that every commit rewrites (its
+# iChange counter moves on each transaction), so comparing them tells whether anyone
+# committed since the last look, for the price of a memory compare.
+WAL_INDEX_HEADER_BYTES = 48
+
+
+def _add(a: str, b: str) -> str:
+    return str(Decimal(a) + Decimal(b))
+
+
+def _sub(a: str, b: str) -> str:
+    return str(Decimal(a) - Decimal(b))
+
+
+def _ge(a: str, b: str) -> int:
+    return int(Decimal(a) >= Decimal(b))
+
+
+# What a closed store raises: a caller shutting down may meet it and give up quietly.
+StoreClosed = sqlite3.ProgrammingError
+
+
+class ChangeSignal:
+    """Has any connection committed to this database since ``seen``?
+
+    Reads the WAL-index header from the shared-memory file SQLite keeps beside a WAL
+    database; an in-memory database has no other writer, so it never signals.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._map: mmap.mmap | None = None
+        self._last = b""
+        shm = Path(path + "-shm")
+        if path == ":memory:" or not shm.exists():
+            return
+        with shm.open("rb") as file, contextlib.suppress(OSError, ValueError):
+            self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        self._last = self.snapshot()
+
+    def snapshot(self) -> bytes:
+        return b"" if self._map is None else self._map[:WAL_INDEX_HEADER_BYTES]
+
+    def changed(self) -> bool:
+        return self._map is not None and self._map[:WAL_INDEX_HEADER_BYTES] != self._last
+
+    def seen(self, snapshot: bytes) -> None:
+        self._last = snapshot
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
 
 
 class Database:
-    """The connection; table mixins (``store_*.py``) add their schema and queries."""
+    """The connection; table mixins (``store/*.py``) add their schema and queries."""
 
     SCHEMAS: tuple[str, ...] = ()
     TABLES: tuple[str, ...] = ()  # what ``reset`` empties
@@ -26,17 +87,33 @@ class Database:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         self._db.row_factory = sqlite3.Row
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        # Credits are decimal strings; these keep SQL's arithmetic on them exact, so a
+        # reservation can be one conditional UPDATE (store/ledger.py).
+        self._db.create_function("dec_add", 2, _add, deterministic=True)
+        self._db.create_function("dec_sub", 2, _sub, deterministic=True)
+        self._db.create_function("dec_ge", 2, _ge, deterministic=True)
+        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        for schema in self.SCHEMAS:
-            self._db.executescript(schema)
+        with self.transaction() as db:
+            self.prepare(db)
+            for schema in self.SCHEMAS:
+                for statement in schema.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+        self.signal = ChangeSignal(self.path)
+
+    def prepare(self, db: sqlite3.Connection) -> None:
+        """Look at the file before the schema is applied (a mixin refuses old layouts)."""
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         with self._lock:
+            if self._db.in_transaction:  # nested: part of the caller's transaction
+                yield self._db
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -45,6 +122,10 @@ class Database:
                 raise
             self._db.execute("COMMIT")
 
+    def query(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._db.execute(sql, args).fetchall()
+
     def reset(self) -> None:
         with self.transaction() as db:
             for table in self.TABLES:
@@ -52,4 +133,5 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
+            self.signal.close()
             self._db.close()

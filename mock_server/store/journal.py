@@ -1,4 +1,4 @@
-"""The request journal's rows and the scenario rule book, as stored."""
+"""The request journal's rows, stored a batch per row, numbered by the store."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ CREATE TABLE IF NOT EXISTS journal_batches (
     first_seq INTEGER NOT NULL,
     data BLOB NOT NULL
 );
-CREATE TABLE IF NOT EXISTS scenarios (position INTEGER PRIMARY KEY, data TEXT NOT NULL);
 """
 
 
@@ -32,16 +31,26 @@ class JournalTables(Database):
     (rare: the control API) decode batches and filter."""
 
     def append_journal(self, rows: Sequence[Sequence[Any]], keep: int) -> None:
-        """Add a batch of rows and drop batches wholly older than the newest ``keep``."""
+        """Number a batch of rows (their first field) from the store's sequence, add it,
+        and drop batches wholly older than the newest ``keep``.
+
+        The numbers are taken in the batch's own transaction, so rows of several
+        processes interleave but none is lost or overwritten.
+        """
         if not rows:
             return
-        data = orjson.dumps(rows, default=_text)
         with self.transaction() as db:
+            last = db.execute(
+                "UPDATE state SET journal_seq = journal_seq + ? WHERE id = 1 RETURNING journal_seq",
+                (len(rows),),
+            ).fetchone()[0]
+            first = last - len(rows) + 1
+            numbered = [[first + i, *row[1:]] for i, row in enumerate(rows)]
             db.execute(
-                "INSERT OR REPLACE INTO journal_batches VALUES (?, ?, ?)",
-                (rows[-1][0], rows[0][0], data),
+                "INSERT INTO journal_batches VALUES (?, ?, ?)",
+                (last, first, orjson.dumps(numbered, default=_text)),
             )
-            db.execute("DELETE FROM journal_batches WHERE last_seq <= ?", (rows[-1][0] - keep,))
+            db.execute("DELETE FROM journal_batches WHERE last_seq <= ?", (last - keep,))
 
     def journal(
         self,
@@ -68,21 +77,3 @@ class JournalTables(Database):
                     if len(found) >= limit:
                         return found[::-1]
         return found[::-1]
-
-    def max_journal_seq(self) -> int:
-        with self._lock:
-            row = self._db.execute("SELECT MAX(last_seq) AS seq FROM journal_batches").fetchone()
-        return int(row["seq"] or 0)
-
-    def put_scenarios(self, rules: list[dict[str, Any]]) -> None:
-        with self.transaction() as db:
-            db.execute("DELETE FROM scenarios")
-            db.executemany(
-                "INSERT INTO scenarios VALUES (?, ?)",
-                [(i, orjson.dumps(r)) for i, r in enumerate(rules)],
-            )
-
-    def scenarios(self) -> list[dict[str, Any]]:
-        with self._lock:
-            rows = self._db.execute("SELECT data FROM scenarios ORDER BY position").fetchall()
-        return [orjson.loads(r["data"]) for r in rows]

@@ -8,7 +8,9 @@ from typing import Any
 
 import orjson
 
+from mock_server.domain.models import Delivery
 from mock_server.store.database import Database
+from mock_server.store.state import bump
 
 OUTBOX_SCHEMA = """
 CREATE TABLE IF NOT EXISTS callbacks (
@@ -19,8 +21,11 @@ CREATE TABLE IF NOT EXISTS callbacks (
     next_due REAL,
     state TEXT NOT NULL DEFAULT 'pending',
     claimed_by TEXT,
-    lease_until REAL
+    lease_until REAL,
+    rev INTEGER NOT NULL DEFAULT 0
 );
+CREATE INDEX IF NOT EXISTS callbacks_pending ON callbacks (next_due) WHERE state = 'pending';
+CREATE INDEX IF NOT EXISTS callbacks_by_rev ON callbacks (rev);
 CREATE TABLE IF NOT EXISTS callback_attempts (
     task_id TEXT NOT NULL,
     number INTEGER NOT NULL,
@@ -31,11 +36,18 @@ CREATE TABLE IF NOT EXISTS callback_attempts (
 
 
 class OutboxTables(Database):
-    def callbacks(self, task_id: str | None = None, pending: bool = False) -> list[sqlite3.Row]:
+    def callbacks(self, task_id: str | None = None, pending: bool = False) -> list[Delivery]:
         query = "SELECT * FROM callbacks WHERE (? IS NULL OR task_id = ?)"
         query += " AND state = 'pending'" if pending else ""
-        with self._lock:
-            return self._db.execute(query + " ORDER BY task_id", (task_id, task_id)).fetchall()
+        rows = self.query(query + " ORDER BY task_id", (task_id, task_id))
+        return [_delivery(r) for r in rows]
+
+    def callbacks_since(self, rev: int) -> list[Delivery]:
+        """Pending deliveries written or moved on after ``rev`` (by any process)."""
+        rows = self.query(
+            "SELECT * FROM callbacks WHERE rev > ? AND state = 'pending' ORDER BY rev", (rev,)
+        )
+        return [_delivery(r) for r in rows]
 
     def claim_callback(
         self,
@@ -74,11 +86,13 @@ class OutboxTables(Database):
         with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE callbacks SET attempts = ?, state = ?, next_due = ?, claimed_by = NULL, "
-                "lease_until = NULL WHERE task_id = ? AND claimed_by = ? AND attempts = ?",
+                "lease_until = NULL, rev = (SELECT rev + 1 FROM state WHERE id = 1) "
+                "WHERE task_id = ? AND claimed_by = ? AND attempts = ?",
                 (number, state, next_due, task_id, owner, number - 1),
             )
             if cursor.rowcount != 1:
                 return False
+            bump(db)
             db.execute(
                 "INSERT INTO callback_attempts VALUES (?, ?, ?)",
                 (task_id, number, orjson.dumps(attempt)),
@@ -99,3 +113,16 @@ class OutboxTables(Database):
                 (task_id, task_id),
             ).fetchall()
         return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(
+        task_id=row["task_id"],
+        url=row["url"],
+        body=row["body"],
+        attempts=row["attempts"],
+        next_due=row["next_due"],
+        state=row["state"],
+        claimed_by=row["claimed_by"],
+        lease_until=row["lease_until"],
+    )

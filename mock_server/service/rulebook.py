@@ -1,0 +1,63 @@
+"""The scenario rule book as every process shares it.
+
+The rules live in the store; each process keeps a copy to match requests against
+(reloaded when ``scenarios_rev`` moves) and counts each use in the store, atomically, so
+a rule limited to N uses fires N times however many processes serve the fake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from mock_server.domain.errors import ApiError
+from mock_server.domain.scenarios import Rule, Scenarios, load_rules, read_rules_file
+from mock_server.store.sqlite import SqliteStore
+
+
+class RuleBook:
+    def __init__(self, store: SqliteStore) -> None:
+        self.store = store
+        self.book = Scenarios(claim=self._claim, keep=self._keep)
+        self._rev: int | None = None
+
+    def _claim(self, rule: Rule) -> bool:
+        return self.store.use_rule(rule.id)
+
+    def _keep(self, rule: Rule) -> Rule:
+        [rule_id] = self.store.add_rules([rule.to_json()])
+        self._rev = None  # our own change: the next reload reads it back
+        return replace(rule, id=rule_id)
+
+    def reload(self, rev: int | None = None) -> None:
+        """Read the rules again if they moved since the last read (or ``rev`` is None)."""
+        if rev is not None and rev == self._rev:
+            return
+        if rev is None:
+            rev = self.store.state().scenarios_rev
+        self.book.rules = Scenarios.restore(self.store.rules()).rules
+        self._rev = rev
+
+    def to_json(self) -> list[dict[str, Any]]:
+        """The rules with the use counts every process has made."""
+        self.reload()
+        return self.book.to_json()
+
+    def add(self, body: object, source: str = "control") -> list[Rule]:
+        """One rule, a list, or ``{"rules": [...]}``: all are checked before any is kept."""
+        trial = Scenarios()
+        load_rules(body, trial, source)  # raises on the first bad rule, keeping nothing
+        ids = self.store.add_rules([r.to_json() for r in trial.rules])
+        self.reload()
+        return [replace(r, id=i) for r, i in zip(trial.rules, ids, strict=True)]
+
+    def delete(self, rule_id: str | None = None) -> None:
+        if not self.store.delete_rules(rule_id):
+            raise ApiError(404, f"No scenario rule {rule_id}", param="rule_id")
+        self.reload()
+
+    def load_file(self, path: str | None) -> None:
+        """``--scenarios FILE`` rules, part of the configuration: loaded by the first
+        process to open a store, and again after each reset."""
+        if path:
+            self.add(read_rules_file(path), "file")
