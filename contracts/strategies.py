@@ -307,7 +307,8 @@ def server_worlds(
     """Ways the real API may treat one client's task, as the contract allows.
 
     Draws: how long the task is queued (0–60 s) and processed (1–180 s), its progress
-    curve, whether it completes or fails (with any real failure code), runs of transient
+    curve, whether it completes (with 1–4 result links) or fails (with any real failure
+    code), runs of transient
     429/503/502 answers with or without ``Retry-After`` on the create (at most
     ``max_create_errors``) and on the first polls (at most ``max_poll_errors``), each
     with a ``Retry-After`` of at most ``max_retry_after`` seconds (real seconds a polite
@@ -330,6 +331,7 @@ def server_worlds(
         processing_seconds=st.integers(1, 180),
         progress_curve=st.sampled_from(PROGRESS_CURVES),
         error_code=st.one_of(st.none(), st.sampled_from(list(faults.TASK_ERRORS))),
+        results_count=st.integers(1, 4),
         create_errors=transients(max_create_errors, max_retry_after=max_retry_after),
         poll_errors=transients(max_poll_errors, max_retry_after=max_retry_after),
         extra_fields=fields.map(lambda d: tuple(sorted(d.items()))),

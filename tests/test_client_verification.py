@@ -27,6 +27,8 @@ from mock_server.domain.scenarios import Scenarios, load_rules, read_rules_file
 TRANSIENT = {429, 502, 503}
 TLS = ssl.create_default_context()  # built once: a forked client reuses it
 Client = Callable[[str, str, dict[str, Any]], Outcome]
+PAUSE = 0.015  # between polls: above the 10 ms tight-polling floor, so a broken client
+# below is caught by the one property it breaks
 
 
 # -- clients under test -------------------------------------------------------------------
@@ -53,10 +55,10 @@ def reference_client(base_url: str, api_key: str, request: dict[str, Any]) -> Ou
     """Creates once, polls with backoff, honours Retry-After, reports what the task says."""
     with session(base_url, api_key) as http:
         task = call(http, "POST", "/v1/videos/generations", json=request)
-        wait = 0.002
+        wait = 0.015
         while task["status"] not in ("completed", "failed"):
             time.sleep(wait)
-            wait = min(wait * 2, 0.02)
+            wait = min(wait * 2, 0.03)
             task = call(http, "GET", f"/v1/tasks/{task['id']}")
     if task["status"] == "completed":
         return Outcome.completed(task["results"])
@@ -70,6 +72,7 @@ def gives_up_on_429(base_url: str, api_key: str, request: dict[str, Any]) -> Out
             return Outcome.failed("rate_limited")
         task = answer.json()
         while task["status"] not in ("completed", "failed"):
+            time.sleep(PAUSE)
             answer = http.get(f"/v1/tasks/{task['id']}")
             if answer.status_code == 429:
                 return Outcome.failed("rate_limited")
@@ -81,6 +84,7 @@ def resubmits_on_503(base_url: str, api_key: str, request: dict[str, Any]) -> Ou
     with session(base_url, api_key) as http:
         task = call(http, "POST", "/v1/videos/generations", json=request)
         while task["status"] not in ("completed", "failed"):
+            time.sleep(PAUSE)
             answer = http.get(f"/v1/tasks/{task['id']}")
             if answer.status_code == 503:  # "it is gone": start over
                 task = call(http, "POST", "/v1/videos/generations", json=request)
@@ -107,6 +111,7 @@ def strict_parser(base_url: str, api_key: str, request: dict[str, Any]) -> Outco
                 raise KeyError(f"unexpected fields {sorted(unknown)}")
             if task["status"] in ("completed", "failed"):
                 return reference_outcome(task)
+            time.sleep(PAUSE)
             task = call(http, "GET", f"/v1/tasks/{task['id']}")
 
 
@@ -114,8 +119,37 @@ def never_stops(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome
     with session(base_url, api_key) as http:
         task = call(http, "POST", "/v1/videos/generations", json=request)
         while True:  # waits for a "done" status the API never sends
-            time.sleep(0.001)
+            time.sleep(PAUSE)
             task = call(http, "GET", f"/v1/tasks/{task['id']}")
+
+
+def ignores_retry_after(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    with session(base_url, api_key) as http:
+
+        def hasty(method: str, path: str, **kwargs: Any) -> Any:
+            while (answer := http.request(method, path, **kwargs)).status_code in TRANSIENT:
+                time.sleep(PAUSE)  # "Retry-After is only a hint"
+            answer.raise_for_status()
+            return answer.json()
+
+        task = hasty("POST", "/v1/videos/generations", json=request)
+        while task["status"] not in ("completed", "failed"):
+            time.sleep(PAUSE)
+            task = hasty("GET", f"/v1/tasks/{task['id']}")
+    return reference_outcome(task)
+
+
+def polls_tightly(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    with session(base_url, api_key) as http:
+        task = call(http, "POST", "/v1/videos/generations", json=request)
+        while task["status"] not in ("completed", "failed"):
+            task = call(http, "GET", f"/v1/tasks/{task['id']}")  # no pause at all
+    return reference_outcome(task)
+
+
+def reports_first_result(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    outcome = reference_client(base_url, api_key, request)
+    return Outcome(outcome.status, outcome.video_urls[:1], outcome.error_code)
 
 
 def reference_outcome(task: dict[str, Any]) -> Outcome:
@@ -127,11 +161,13 @@ def reference_outcome(task: dict[str, Any]) -> Outcome:
 # -- running the verifier -----------------------------------------------------------------
 
 
-def verify(client: Client | CommandClient, tmp_path: Path, examples: int = 8) -> Result:
+def verify(
+    client: Client | CommandClient, tmp_path: Path, examples: int = 8, max_retry_after: int = 0
+) -> Result:
     options = Options(
         examples=examples,
         step=30,
-        max_retry_after=0,
+        max_retry_after=max_retry_after,
         timeout=10,
         max_requests=60,
         shrink_seconds=1,
@@ -182,8 +218,35 @@ def test_verify_client_catches_a_client_that_never_stops_polling(tmp_path: Path)
     assert "the client did not stop" in found["client_terminates"]
 
 
+def test_verify_client_catches_a_client_that_ignores_retry_after(tmp_path: Path) -> None:
+    found = broken(verify(ignores_retry_after, tmp_path, max_retry_after=1))
+    assert "said Retry-After: 1" in found["client_honours_retry_after"]
+    assert set(found) == {"client_honours_retry_after"}
+
+
+def test_verify_client_catches_a_client_that_polls_with_no_pause(tmp_path: Path) -> None:
+    found = broken(verify(polls_tightly, tmp_path))
+    assert "it polls with no pause" in found["client_does_not_poll_tightly"]
+    assert set(found) == {"client_does_not_poll_tightly"}
+
+
+def test_verify_client_catches_a_client_that_reports_one_of_several_results(
+    tmp_path: Path,
+) -> None:
+    result = verify(reports_first_result, tmp_path)
+    found = broken(result)
+    assert "but the client reported 1 of them" in found["client_reports_all_results"]
+    assert set(found) == {"client_reports_all_results"}
+    assert result.failure is not None and result.failure.case.world.results_count == 2
+
+
+def test_verify_client_reports_the_poll_intervals_it_saw(tmp_path: Path) -> None:
+    result = verify(reference_client, tmp_path, examples=3)
+    assert result.status == 0 and min(result.poll_intervals) >= 0.015
+
+
 TINY_CLIENT = """
-import json, os, urllib.request
+import json, os, time, urllib.request
 base, key = os.environ["WANMOCK_BASE_URL"], os.environ["WANMOCK_API_KEY"]
 def call(method, path, body=None):
     data = None if body is None else json.dumps(body).encode()
@@ -193,6 +256,7 @@ def call(method, path, body=None):
     return json.load(urllib.request.urlopen(request))  # no retry at all
 task = call("POST", "/v1/videos/generations", json.loads(os.environ["WANMOCK_REQUEST"]))
 while task["status"] not in ("completed", "failed"):
+    time.sleep(0.015)
     task = call("GET", "/v1/tasks/" + task["id"])
 print(json.dumps({"status": "completed", "video_urls": task.get("results", [])}))
 """

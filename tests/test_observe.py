@@ -158,6 +158,23 @@ def test_journal_lists_requests_in_order_with_answers(api: Api) -> None:
     assert any("duration" in note for note in entries[2]["notes"])
 
 
+def test_journal_records_wall_time_and_the_retry_after_sent(api: Api) -> None:
+    add(api, RATE_LIMIT)
+    api.create()
+    task = api.created()
+    limited, accepted = api.control("GET", "/requests").json()["requests"]
+    assert (limited["status"], limited["retry_after"]) == (429, "5")
+    assert accepted["retry_after"] is None and task["id"] == accepted["task_id"]
+    assert 0 < limited["wall_at"] <= accepted["wall_at"]
+
+
+def test_journal_reads_rows_stored_before_wall_time() -> None:
+    from mock_server.runtime.journal import decode
+
+    old = [1, 10.0, "k", None, "GET", "/v1/tasks/x", 404, 1.0, None, None, None]
+    assert decode(old)["wall_at"] is None and decode(old)["retry_after"] is None
+
+
 def test_journal_filters_by_task(api: Api) -> None:
     first, second = api.created(), api.created()
     api.poll(second["id"])

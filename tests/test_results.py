@@ -181,3 +181,19 @@ def test_a_cold_render_does_not_block_other_requests(
         downloader.join(10)
     assert download["r"].status_code == 200
     assert download["r"].content == b"rendered"
+
+
+def test_result_count_scenario_gives_that_many_links_each_a_real_mp4(
+    media_api: Api, tmp_path: Path
+) -> None:
+    rule = {"effect": {"results_count": 3}}
+    assert media_api.control("POST", "/scenarios", json=rule).status_code == 200
+    task = media_api.created(video_urls=[REF], duration=2)
+    media_api.advance(3600)
+    results = media_api.status(task["id"])["results"]
+    assert [f"-{i}.mp4?" in url for i, url in enumerate(results)] == [True] * 3
+    for index, url in enumerate(results):
+        seen = inspect(media_api.client.get(url).content, tmp_path / f"got-{index}.mp4")
+        assert seen.video_codec == "h264"
+    beyond = results[0].replace("-0.mp4", "-3.mp4")
+    assert media_api.client.get(beyond).status_code == 403  # not signed for a 4th

@@ -89,6 +89,8 @@ def test_scenarios_task_rules_do_not_answer_requests() -> None:
         ({"effect": {"http_status": 500}, "when": "now"}, "when"),
         ({"effect": {"extra_fields": {}}}, "effect.extra_fields"),
         ({"effect": {"extra_fields": {"a.b.c": 1}}}, "effect.extra_fields"),
+        ({"effect": {"results_count": 0}}, "effect.results_count"),
+        ({"effect": {"results_count": True}}, "effect.results_count"),
     ],
 )
 def test_scenarios_bad_rule_is_a_400_naming_the_field(spec: dict[str, Any], param: str) -> None:

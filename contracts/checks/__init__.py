@@ -10,7 +10,8 @@ plugin, the provider verifier (fake or real endpoint) and client verification:
 * ``ErrorAnswer``: one error answer of the generation API, with what was expected;
 * ``FileAnswer``: one answer of the file service;
 * ``Settlement``: tasks that ended, and the credits they moved.
-* ``ClientRun``: one run of a client under test (``checks/client.py``).
+* ``ClientRun``: one run of a client under test (``checks/client.py``, its pace in
+  ``checks/pacing.py``).
 
 A check that cannot judge its subject (say, charges nobody could observe) raises
 ``NotApplicable``; the verifier reports it as skipped, never as passed. Shapes come from
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Final
 
-from contracts.checks import answers, billing, client, fields, tasks
+from contracts.checks import answers, billing, client, fields, pacing, tasks
 from contracts.checks.core import (
     MARK,
     Check,
@@ -72,7 +73,7 @@ def collect(*modules: ModuleType) -> tuple[Check, ...]:
 
 #: Every check of the contract (built once at import; never mutated). Extend it by
 #: building your own tuple: ``(*REGISTRY, *collect(my_module))``.
-REGISTRY: Final = collect(tasks, fields, answers, billing, client)
+REGISTRY: Final = collect(tasks, fields, answers, billing, client, pacing)
 
 
 @dataclass(frozen=True)

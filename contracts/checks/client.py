@@ -33,6 +33,7 @@ class ClientRun:
     detail: str = ""
     timeout: float = 0.0
     extra_fields: Mapping[str, Any] = field(default_factory=dict)
+    min_poll_interval: float = 0.01  # wall seconds: the floor of client_does_not_poll_tightly
 
 
 def injected(entry: Mapping[str, Any]) -> bool:
@@ -183,7 +184,7 @@ def client_retries_transient_errors(run: ClientRun) -> None:
 
 @check(ClientRun, source="[Q] results; [REF] a failed task's error.code")
 def client_reports_right_result(run: ClientRun) -> None:
-    """completed with exactly the task's result URLs, or failed with the task's error code."""
+    """completed with the task's result URLs (and no other), or failed with its error code."""
     if run.outcome is None:
         raise NotApplicable("the client reported no outcome")
     task = _first_task(run)
@@ -195,11 +196,13 @@ def client_reports_right_result(run: ClientRun) -> None:
                 outcome=run.outcome,
                 results=task.get("results"),
             )
-        if run.outcome.get("video_urls") != task.get("results"):
+        urls, results = list(run.outcome.get("video_urls") or []), list(task.get("results") or [])
+        strangers = [u for u in urls if u not in results]
+        if strangers or len(set(urls)) != len(urls):
             raise fail(
                 "the client's video_urls are not the task's results",
-                video_urls=run.outcome.get("video_urls"),
-                results=task.get("results"),
+                video_urls=urls,
+                results=results,
             )
     elif status == "failed" and said == "failed":
         code = (task.get("error") or {}).get("code")
@@ -209,6 +212,26 @@ def client_reports_right_result(run: ClientRun) -> None:
                 f"{run.outcome.get('error_code')!r}",
                 error=task.get("error"),
             )
+
+
+@check(ClientRun, source="[Q] results is an array of URL strings; SOURCES.md 'Client verification'")
+def client_reports_all_results(run: ClientRun) -> None:
+    """A completed task's every result URL is reported, however many ``results`` holds."""
+    if run.outcome is None or run.outcome.get("status") != "completed":
+        raise NotApplicable("the client reported no completed task")
+    task = _first_task(run)
+    results = list(task.get("results") or [])
+    if task.get("status") != "completed" or not results:
+        raise NotApplicable("the task did not complete")
+    reported = set(run.outcome.get("video_urls") or [])
+    missing = [u for u in results if u not in reported]
+    if missing:
+        raise fail(
+            f"the task has {len(results)} results but the client reported "
+            f"{len(results) - len(missing)} of them",
+            missing=missing,
+            video_urls=run.outcome.get("video_urls"),
+        )
 
 
 @check(ClientRun, source="[REF] a failed task carries error {code, message}; [CLIENT]")

@@ -90,6 +90,13 @@ def add_parser(commands: Any) -> None:
         "simplifications follow",
     )
     parser.add_argument(
+        "--min-poll-interval",
+        type=_positive(float),
+        default=0.01,
+        metavar="SECONDS",
+        help="polls of a running task closer than this (wall seconds) are tight polling (0.01)",
+    )
+    parser.add_argument(
         "--replay-file",
         type=Path,
         default=Path("wanmock-client-failure.json"),
@@ -113,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         step=args.step,
         max_retry_after=args.max_retry_after,
         shrink_seconds=args.shrink_seconds,
+        min_poll_interval=args.min_poll_interval,
         replay_file=args.replay_file,
     )
     return verify_client(CommandClient(args.cmd), options).status

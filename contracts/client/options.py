@@ -23,6 +23,7 @@ class Options:
     step: float = 10.0  # server seconds a request moves the stepped clock
     max_retry_after: int = 1  # real seconds a polite client waits per transient
     shrink_seconds: float = 30.0  # wall seconds hypothesis may spend shrinking a failure
+    min_poll_interval: float = 0.01  # wall seconds between polls under which polling is tight
     replay_file: Path | None = Path("wanmock-client-failure.json")
 
 
@@ -49,3 +50,4 @@ class Result:
     shrinks: int = 0
     failure: Example | None = None
     seen: dict[str, list[Outcome]] = field(default_factory=dict)
+    poll_intervals: list[float] = field(default_factory=list)  # wall seconds, every example

@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from contracts.checks import Check, Outcome
 from contracts.checks.client import describe
+from contracts.checks.pacing import pace
 from contracts.provider.report import MARKS, Report
 
 if TYPE_CHECKING:
@@ -79,6 +80,11 @@ class ClientReport(Report):
         """Every property, then the smallest failing world: its request, the scenario rules
         that replay it (saved in ``options.replay_file``) and the journal of its run."""
         self.properties(checks, result.seen, result.failure is not None)
+        if result.poll_intervals:
+            self.note(
+                f"the client's {pace(result.poll_intervals)} over "
+                f"{len(result.poll_intervals)} polls of running tasks"
+            )
         failure = result.failure
         if failure is not None:
             self.section(

@@ -25,6 +25,7 @@ from hypothesis.errors import NoSuchExample
 from contracts import checks
 from contracts.checks import Outcome
 from contracts.checks.client import ClientRun
+from contracts.checks.pacing import pace, poll_intervals
 from contracts.client.cases import cases, client_request, simpler_requests
 from contracts.client.options import Example, Options, Result
 from contracts.client.report import ClientReport
@@ -41,7 +42,7 @@ from mock_server.runtime.clock import monotonic
 from mock_server.testing.embedded import ServerThread
 from mock_server.testing.receiver import Receiver, Script
 
-CLIENT_CHECKS = checks.collect(checks.client)
+CLIENT_CHECKS = checks.collect(checks.client, checks.pacing)
 # Server seconds the verifier moves after a run, so the task ends and every callback
 # attempt is made before the task is judged: past the longest world (60 + 180 s).
 SETTLE_SECONDS = 3600.0
@@ -80,6 +81,7 @@ class Verifier:
         self.shrink_deadline = 0.0
         self.smallest: Case | None = None
         self.seen: dict[str, list[Outcome]] = {}
+        self.intervals: list[float] = []  # every poll interval the search observed
 
     # -- the search ---------------------------------------------------------------------
 
@@ -100,7 +102,7 @@ class Verifier:
                 random=random.Random(self.options.seed),
             )
         except NoSuchExample:
-            return Result(0, self.examples, self.shrinks, None, self.seen)
+            return Result(0, self.examples, self.shrinks, None, self.seen, self.intervals)
         except _OutOfTime:
             pass  # the shrinker only ever tries smaller worlds: the last failure stands
         found = self.smallest
@@ -109,7 +111,7 @@ class Verifier:
         failure = self.cache[_key(self.polish(found))]
         for outcome in failure.outcomes:
             self.seen.setdefault(outcome.check.name, []).append(outcome)
-        return Result(1, self.examples, self.shrinks, failure, self.seen)
+        return Result(1, self.examples, self.shrinks, failure, self.seen, self.intervals)
 
     def breaks(self, case: Case) -> bool:
         """The condition ``find`` looks for: this world breaks the client."""
@@ -160,7 +162,10 @@ class Verifier:
                 said += f" ({attempt.outcome.error_code})"
         else:
             said = attempt.problem or "?"
+        intervals = poll_intervals(example.run.journal)
+        self.intervals += intervals
         detail = f"{said}, {len(example.run.journal)} requests, {attempt.seconds:.2f} s"
+        detail += f", {pace(intervals)}"
         world = example.case.world.describe("callback_url" in example.run.request)
         self.report.example(self.examples, world, not example.violations, detail)
 
@@ -197,6 +202,7 @@ class Verifier:
             detail=attempt.detail,
             timeout=self.options.timeout,
             extra_fields=world.fields,
+            min_poll_interval=self.options.min_poll_interval,
         )
         return Example(case, run, checks.run(run, CLIENT_CHECKS), attempt)
 

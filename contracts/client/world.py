@@ -52,6 +52,7 @@ class ServerWorld:
     processing_seconds: int = 1
     progress_curve: str = "linear"
     error_code: str | None = None  # None: the task completes
+    results_count: int = 1  # result links a completed task shows
     create_errors: tuple[Transient, ...] = ()
     poll_errors: tuple[Transient, ...] = ()
     extra_fields: tuple[tuple[str, Any], ...] = ()
@@ -75,6 +76,8 @@ class ServerWorld:
         }
         if self.error_code is not None:
             effect["error_code"] = self.error_code
+        elif self.results_count != 1:
+            effect["results_count"] = self.results_count
         rules = [{"name": f"the task: {self.outcome}", "match": CREATE_MATCH, "effect": effect}]
         rules += [t.rule(CREATE_MATCH, "create") for t in self.create_errors]
         rules += [t.rule(POLL_MATCH, "poll") for t in self.poll_errors]
@@ -99,6 +102,8 @@ class ServerWorld:
             f"queued {self.queue_seconds} s, processing {self.processing_seconds} s "
             f"({self.progress_curve})",
         ]
+        if self.error_code is None and self.results_count != 1:
+            parts.append(f"{self.results_count} results")
         if self.create_errors:
             parts.append("create: " + ", ".join(t.describe() for t in self.create_errors))
         if self.poll_errors:
@@ -125,6 +130,7 @@ class ServerWorld:
             replace(self, callback_failures=0, late_callback=False),
             replace(self, queue_seconds=0, processing_seconds=1, progress_curve="linear"),
             replace(self, error_code=None),
+            replace(self, results_count=1),
             replace(self, create_errors=self.create_errors[:1], poll_errors=self.poll_errors[:1]),
             replace(
                 self,
@@ -144,6 +150,7 @@ class ServerWorld:
             "progress_curve": self.progress_curve,
             "outcome": self.outcome,
             "error_code": self.error_code,
+            "results_count": self.results_count,
             "create_errors": [t.__dict__ for t in self.create_errors],
             "poll_errors": [t.__dict__ for t in self.poll_errors],
             "extra_fields": self.fields,

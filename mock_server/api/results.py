@@ -108,7 +108,7 @@ async def serve_result(request: Request) -> Response:
     if fake.now() >= int(expires_text):
         return storage_error(403, "AccessDenied", "Request has expired")
     task = fake.find_task(task_id)
-    if task is None or index != 0 or fake.observe(task).status != "completed":
+    if task is None or index >= task.plan.results or fake.observe(task).status != "completed":
         return storage_error(404, "NoSuchKey", "The specified key does not exist")
     spec = clip_spec(fake, task)
     path = await fake.media.renders.get(spec)

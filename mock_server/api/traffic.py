@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from mock_server.domain import faults
 from mock_server.domain.errors import ApiError
 from mock_server.domain.scenarios import CREATE_PATH, Facts, Rule, add_fields
-from mock_server.runtime.clock import idle, monotonic
+from mock_server.runtime.clock import idle, monotonic, wall_time
 from mock_server.runtime.journal import TASK_PATH, Entry
 from mock_server.service.fake import Fake
 
@@ -77,7 +77,7 @@ class Traffic:
         fake.sync()
         if fake.stepped:
             await fake.on_request()
-        entry = Entry(fake.now(), scope["method"], path, None)
+        entry = Entry(fake.now(), scope["method"], path, None, wall_time())
         if fake.scenarios.rules or (scope["method"] == "POST" and path == CREATE_PATH):
             entry.key = _key(fake, scope)
             try:
@@ -179,6 +179,7 @@ class Traffic:
         ]
         headers += [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
         entry.status, entry.response = error.status, body
+        entry.retry_after = error.headers.get("Retry-After")
         await send({"type": "http.response.start", "status": error.status, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 

@@ -103,8 +103,9 @@ def shaped(
     outcome: Outcome | None = None,
     code: str | None = None,
     message: str | None = None,
+    results: int | None = None,
 ) -> Plan:
-    """A drawn plan with a scenario's overrides: timings, curve, outcome.
+    """A drawn plan with a scenario's overrides: timings, curve, outcome, result count.
 
     A failure happens at the end of processing and keeps the progress reached there,
     so a failing task also never shows its progress fall.
@@ -112,7 +113,12 @@ def shaped(
     start = plan.created + queue_seconds if queue_seconds is not None else plan.start
     run = processing_seconds if processing_seconds is not None else plan.finish - plan.start
     new = replace(
-        plan, start=start, finish=start + run, curve=curve or plan.curve, forced="scenario"
+        plan,
+        start=start,
+        finish=start + run,
+        curve=curve or plan.curve,
+        forced="scenario",
+        results=results or plan.results,
     )
     if outcome == "failed":
         reached = processing_progress(new, new.finish) if run > 0 else 0

@@ -48,7 +48,8 @@ class Plan:
     processing until ``finish`` with progress following ``curve`` (an ease-out exponent:
     1 is linear, 2 rises fast then slows), then ``outcome``. A failed task keeps
     showing ``fail_progress``. ``forced`` records that the
-    control API or a scenario decided the outcome, for the history.
+    control API or a scenario decided the outcome, for the history. A completed task
+    shows ``results`` result links (the documented field is an array; one by default).
     """
 
     created: float
@@ -60,6 +61,7 @@ class Plan:
     curve: float = 2.0
     forced: str | None = None
     fail_progress: int = 0
+    results: int = 1
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

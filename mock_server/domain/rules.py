@@ -75,6 +75,7 @@ class Effect:
     queue_seconds: float | None = None
     processing_seconds: float | None = None
     progress_curve: float | None = None
+    results_count: int | None = None
     extra_fields: dict[str, Any] | None = None
 
     @property
@@ -90,6 +91,7 @@ class Effect:
                 self.queue_seconds,
                 self.processing_seconds,
                 self.progress_curve,
+                self.results_count,
             )
         )
 
@@ -136,6 +138,7 @@ TASK_FIELDS: Final = (
     "queue_seconds",
     "processing_seconds",
     "progress_curve",
+    "results_count",
 )
 CURVES: Final = {"linear": 1.0, "ease": 2.0, "ease-out": 2.0, "steep": 3.0}
 
@@ -148,6 +151,7 @@ LIMITS: Final = {
     "progress_curve": 10.0,
 }
 MAX_TIMES: Final = 1_000_000
+MAX_RESULTS: Final = 20  # result links a completed task may show (the array has no cap)
 MAX_EXTRA_FIELDS: Final = 32
 _FIELD_PATH: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}(\.[A-Za-z_][A-Za-z0-9_-]{0,63})?")
 _HEADER_NAME: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -251,6 +255,13 @@ def parse_effect(spec: object) -> Effect:
             raise invalid(
                 "effect.progress_curve", f"progress_curve is a number or one of {', '.join(CURVES)}"
             )
+    count = spec.get("results_count")
+    if count is not None:
+        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_RESULTS:
+            raise invalid(
+                "effect.results_count", f"results_count must be an integer from 1 to {MAX_RESULTS}"
+            )
+        values["results_count"] = count
     if spec.get("extra_fields") is not None:
         values["extra_fields"] = _extra_fields(spec["extra_fields"])
     return Effect(**values)

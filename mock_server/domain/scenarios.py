@@ -204,6 +204,7 @@ def shape_plan(plan: Plan, effect: Effect) -> Plan:
         outcome="failed" if effect.outcome == "failed" else None,
         code=code,
         message=message,
+        results=effect.results_count,
     )
 
 

@@ -39,9 +39,10 @@ def result_path(task_id: str, index: int) -> str:
 def result_urls(task: Task, base_url: str, secret: bytes) -> list[str]:
     """Signed links valid 24 hours after completion, like the real storage's URLs."""
     expires = int(task.plan.finish) + RESULT_TTL_SECONDS
-    path = result_path(task.id, 0)
+    paths = [result_path(task.id, index) for index in range(task.plan.results)]
     return [
         f"{base_url}{path}?Expires={expires}&Signature={result_signature(secret, path, expires)}"
+        for path in paths
     ]
 
 

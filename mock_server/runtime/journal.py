@@ -31,6 +31,8 @@ Row = tuple[
     bytes | None,
     bytes | None,
     list[str] | None,
+    float | None,
+    str | None,
 ]
 
 
@@ -49,13 +51,21 @@ class Entry:
         "replay",
         "request",
         "response",
+        "retry_after",
         "seq",
         "status",
         "task_id",
+        "wall_at",
     )
 
-    def __init__(self, at: float, method: str, path: str, key: str | None) -> None:
+    def __init__(
+        self, at: float, method: str, path: str, key: str | None, wall_at: float | None = None
+    ) -> None:
         self.at, self.method, self.path, self.key = at, method, path, key
+        # Wall-clock seconds the request arrived: client verification measures real
+        # pauses (Retry-After, poll intervals) with it, whatever the server's clock does.
+        self.wall_at = wall_at
+        self.retry_after: str | None = None  # the Retry-After header the answer carried
         self.status = 0
         self.seq = 0  # numbered by the store when the batch is written
         self.recorded = False
@@ -93,6 +103,8 @@ class Entry:
             self.request,
             self.response,
             notes,
+            self.wall_at,
+            self.retry_after,
         )
 
 
@@ -108,12 +120,15 @@ FIELDS = (
     "request",
     "response",
     "notes",
+    "wall_at",
+    "retry_after",
 )
 
 
 def decode(stored: Sequence[Any]) -> dict[str, Any]:
     """A stored journal row as the control API shows it, with notes on error answers."""
-    row = dict(zip(FIELDS, stored, strict=True))
+    # Rows stored before wall_at and retry_after existed are shorter: pad them.
+    row = dict(zip(FIELDS, [*stored, *[None] * (len(FIELDS) - len(stored))], strict=True))
     response = _body(row["response"])
     notes: list[str] = list(row["notes"] or [])
     if row["status"] >= 400 and isinstance(response, dict):
@@ -136,6 +151,8 @@ def decode(stored: Sequence[Any]) -> dict[str, Any]:
         "request": _body(row["request"]),
         "response": response,
         "notes": notes,
+        "wall_at": row["wall_at"],
+        "retry_after": row["retry_after"],
     }
 
 
