@@ -162,10 +162,15 @@ def reference_outcome(task: dict[str, Any]) -> Outcome:
 
 
 def verify(
-    client: Client | CommandClient, tmp_path: Path, examples: int = 8, max_retry_after: int = 0
+    client: Client | CommandClient,
+    tmp_path: Path,
+    examples: int = 8,
+    max_retry_after: int = 0,
+    seed: int = 0,
 ) -> Result:
     options = Options(
         examples=examples,
+        seed=seed,
         step=30,
         max_retry_after=max_retry_after,
         timeout=10,
@@ -181,9 +186,10 @@ def broken(result: Result) -> dict[str, str]:
     return {v.check: v.message for v in result.failure.violations}
 
 
-def test_verify_client_passes_a_correct_client(tmp_path: Path) -> None:
-    result = verify(reference_client, tmp_path, examples=10)
-    assert (result.status, result.failure, result.examples) == (0, None, 10)
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_verify_client_passes_a_correct_client(tmp_path: Path, seed: int) -> None:
+    result = verify(reference_client, tmp_path, examples=8, max_retry_after=1, seed=seed)
+    assert (result.status, result.failure, result.examples) == (0, None, 8)
     assert not (tmp_path / "failure.json").exists()
 
 

@@ -82,7 +82,7 @@ class ClientReport(Report):
         self.properties(checks, result.seen, result.failure is not None)
         if result.poll_intervals:
             self.note(
-                f"the client's {pace(result.poll_intervals)} over "
+                f"the client {pace(result.poll_intervals)} over "
                 f"{len(result.poll_intervals)} polls of running tasks"
             )
         failure = result.failure
