@@ -10,6 +10,9 @@ so every figure is put next to its baseline from the same run:
 2. One virtual-clock advance that completes 2,000 tasks, with ``:memory:`` and with a
    SQLite file (the real default).
 3. Resident memory after creating 20,000 tasks.
+5. The dashboard's cost: polls per second of two identical ``wanmock serve`` processes,
+   one with a dashboard poller (``bench/dashboard.py``, the page's once-a-second poll of
+   ``/_mock/ui/state``) beside it, measured alternately in one run, as a ratio.
 4. A diagnostic with no sockets: each app's ASGI stack called directly for a poll, which
    isolates what wanmock adds per poll from the kernel and from core-sharing noise.
 
@@ -44,7 +47,8 @@ GOAL_ADVANCE_S = 5.0
 GOAL_RSS_MIB = 300.0
 NOISY_OTHERS_CPU = 0.25  # cores used by other processes while a burst is counted
 AUTH = f"Authorization: Bearer {inproc.KEY}"
-SECTIONS = ("polls", "advance", "rss", "asgi")
+SECTIONS = ("polls", "dashboard", "advance", "rss", "asgi")
+GOAL_DASHBOARD_RATIO = 0.90
 
 warnings: list[str] = []
 
@@ -118,11 +122,15 @@ def compare_answers(path: str, wanmock_answer: httpx.Response, bare: Server) -> 
     return same
 
 
-def load(servers_: Sequence[Server], path: str, args: argparse.Namespace) -> dict[str, Any]:
-    """One load generator process measures the servers in turn; its progress shows live."""
+def load(
+    servers_: Sequence[Server], path: str | Sequence[str], args: argparse.Namespace
+) -> dict[str, Any]:
+    """One load generator process measures the servers in turn; its progress shows live.
+    ``path``: one for all, or one per server."""
+    paths = [path] * len(servers_) if isinstance(path, str) else list(path)
     argv = module(
         "bench.loadgen",
-        *(f"{s.name}={s.base_url}{path}@{s.pid}" for s in servers_),
+        *(f"{s.name}={s.base_url}{p}@{s.pid}" for s, p in zip(servers_, paths, strict=True)),
         "-H",
         AUTH,
         "--connections",
@@ -234,6 +242,57 @@ def check_run(name: str, result: dict[str, Any]) -> None:
         warn(f"{name}: {note}")
 
 
+# -- 5. the dashboard's cost ---------------------------------------------------------
+
+
+def measure_dashboard(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    say("dashboard: two wanmock servers, one with a dashboard polling its state each second")
+    argv = [*servers.wanmock_argv(), "serve", "--port", "0", "--db", ":memory:"]
+    argv += ["--clock", "virtual"]
+    plain = servers.start("plain", argv, workdir / "plain.log")
+    watched = poller = None
+    try:
+        watched = servers.start("with_ui", argv, workdir / "with_ui.log")
+        paths = [prepare_task(plain)[0], prepare_task(watched)[0]]
+        poller = subprocess.Popen(
+            module("bench.dashboard", watched.base_url),
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert poller.stderr is not None
+        poller.stderr.readline()  # "ready"
+        loaded = load((plain, watched), paths, args)
+    finally:
+        seen: dict[str, Any] = {}
+        if poller is not None:
+            poller.terminate()
+            out, _ = poller.communicate(timeout=15)
+            seen = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+        for server in (watched, plain):
+            if server is not None:
+                server.stop()
+    runs: dict[str, list[dict[str, Any]]] = loaded["targets"]
+    for name, bursts in runs.items():
+        for result in bursts:
+            check_run(name, result)
+    without, with_ui = summarize(runs["plain"]), summarize(runs["with_ui"])
+    ratio = with_ui["median_rps"] / without["median_rps"]
+    if ratio < GOAL_DASHBOARD_RATIO:
+        warn(f"dashboard: polls with it open / without = {ratio:.2f}, goal >= 0.90")
+    if not seen.get("polls") or seen.get("failures"):
+        warn(f"dashboard: the poller did not poll cleanly: {seen}")
+    return {
+        "without": without,
+        "with_dashboard": with_ui,
+        "poller": seen,
+        "ratio_rps": ratio,
+        "goal_ratio": GOAL_DASHBOARD_RATIO,
+        "goal_met": ratio >= GOAL_DASHBOARD_RATIO,
+    }
+
+
 # -- 2. and 3. in-process -------------------------------------------------------------
 
 
@@ -340,6 +399,21 @@ def report(results: dict[str, Any]) -> str:
             + "   (less sensitive to background load)",
             "   (CPU columns: medians, share of one core; others: CPU that neither the server nor",
             "   the load generator used while counting, i.e. background noise)",
+        ]
+    dash = results.get("dashboard")
+    if dash:
+        w, d, seen = dash["without"], dash["with_dashboard"], dash["poller"]
+        lines += [
+            "",
+            "5. The dashboard open: API polls per second, same server with and without a",
+            "   dashboard polling /_mock/ui/state once a second (alternating rounds)",
+            "",
+            f"   without {w['median_rps']:>9,.0f} rps   with {d['median_rps']:>9,.0f} rps"
+            f"   with / without: {dash['ratio_rps']:.2f}"
+            f"   (goal >= {dash['goal_ratio']:.2f}: {verdict(dash['goal_met'])})",
+            f"   the dashboard polled {seen.get('polls', 0)} times, "
+            f"{seen.get('sections_sent', 0)} sections sent, mean answer "
+            f"{seen.get('mean_answer_bytes') or 0:,.0f} bytes",
         ]
     advance = results.get("advance")
     if advance:
@@ -467,6 +541,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="wanmock-bench-") as tmp:
             if "polls" in sections:
                 results["polls"] = measure_polls(args, Path(tmp))
+            if "dashboard" in sections:
+                results["dashboard"] = measure_dashboard(args, Path(tmp))
             if "advance" in sections:
                 results["advance"] = measure_advance(args)
             if "rss" in sections:

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from mock_server.api import account, control, files, observe, results
 from mock_server.api.httpio import JSON, error_response, json_response, read_json
 from mock_server.api.traffic import ANSWER, Traffic
+from mock_server.api.ui import pages as ui
 from mock_server.domain import faults
 from mock_server.domain.errors import ApiError
 from mock_server.runtime.clock import idle
@@ -123,7 +124,7 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
         routes=[
             Route("/v1/tasks/{task_id:path}", GetTask(), methods=["GET"]),
             Route("/v1/videos/generations", create_generation, methods=["POST"]),
-            Mount("/_mock", routes=[*control.routes, *observe.routes]),
+            Mount("/_mock", routes=[*control.routes, *observe.routes, *ui.routes]),
             *files.routes,
             *results.routes,
             *account.routes,
