@@ -160,13 +160,19 @@ def test_dashboard_advance_by_keyboard_completes_the_task(tab: Page) -> None:
     tab.shot("advanced-by-keyboard-desktop")
 
 
-def test_dashboard_advance_by_tab_key_reaches_the_buttons(tab: Page) -> None:
+def test_dashboard_advance_by_tab_key_alone_with_visible_focus(tab: Page) -> None:
     task = create(tab.server)
     tab.task(task["id"]).wait_for()
-    tab.page.locator("#advance-form button[data-advance='300']").focus()
-    tab.page.keyboard.press("Tab")  # to +1 h
-    focused = tab.page.evaluate("document.activeElement.textContent")
-    assert focused == "+1 h"
+    tab.page.locator("body").focus()
+    for _ in range(40):  # from the top of the page, Tab until the +1 h button
+        tab.page.keyboard.press("Tab")
+        if tab.page.evaluate("document.activeElement.textContent") == "+1 h":
+            break
+    else:
+        pytest.fail("Tab never reached the +1 h button")
+    outline = tab.page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none", "the focused button shows no focus ring"
+    tab.shot("keyboard-focus-desktop")
     tab.page.keyboard.press("Enter")
     status_of(tab, task["id"]).get_by_text("completed").wait_for()
 
@@ -227,3 +233,25 @@ def test_dashboard_on_a_phone_shows_every_section(browser: Any, server: ServerTh
         assert tab.foreign() == []
     finally:
         tab.context.close()
+
+
+def test_dashboard_asks_for_the_control_token_once(browser: Any, media_dir: Path) -> None:
+    config = Config(
+        db=":memory:", clock="virtual", media_dir=str(media_dir), control_token="s3cret"
+    )
+    server = ServerThread(config)
+    tab = None
+    try:
+        task = create(server)
+        tab = Page(browser, server, DESKTOP)
+        tab.page.get_by_label("Control token").fill("s3cret")
+        tab.page.get_by_label("Control token").press("Enter")
+        tab.task(task["id"]).wait_for()
+        tab.page.reload()
+        tab.task(task["id"]).wait_for()
+        assert tab.page.locator("#token-form").is_hidden()
+        assert tab.foreign() == [] and tab.errors == []
+    finally:
+        if tab is not None:
+            tab.context.close()
+        server.close()

@@ -211,7 +211,6 @@ async def asset(request: Request) -> Response:
 
 routes = [
     Route("/ui", page, methods=["GET"]),
-    Route("/ui/", page, methods=["GET"]),
     Route("/ui/state", state, methods=["GET"]),
     Route("/ui/static/{name}", asset, methods=["GET"]),
 ]
