@@ -43,6 +43,9 @@ BODY = {
     "video_urls": ["https://example.com/ref.mp4"],
 }
 WAIT_MS = 15_000
+WIDE_ELEMENTS = """width => Array.from(document.querySelectorAll('body *'))
+  .filter(e => e.getBoundingClientRect().right > width)
+  .slice(0, 8).map(e => `${e.tagName}#${e.id}.${e.className} ${e.getBoundingClientRect().right}`)"""
 
 if not Path(CHROMIUM).exists() and shutil.which("chromium") is None:
     if os.environ.get("CI"):
@@ -228,7 +231,8 @@ def test_dashboard_on_a_phone_shows_every_section(browser: Any, server: ServerTh
         for heading in ("Clock", "Tasks", "Callbacks", "Ledger", "Scenarios", "Journal"):
             assert tab.page.get_by_role("heading", name=heading, exact=True).is_visible()
         width = tab.page.evaluate("document.documentElement.scrollWidth")
-        assert width <= PHONE["width"], "the page scrolls sideways on a phone"
+        wide = tab.page.evaluate(WIDE_ELEMENTS, PHONE["width"])
+        assert width <= PHONE["width"], f"the page scrolls sideways on a phone: {wide}"
         tab.shot("dashboard-phone")
         assert tab.foreign() == []
     finally:
