@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from mock_server.domain.models import Task
 from mock_server.service import views
 from mock_server.service.views import retries_to_come
 from mock_server.testing.receiver import Receiver, Script
 from tests.conftest import Api
+
+
+def stored(api: Api, task_id: str) -> Task:
+    task = api.fake.store.get_task(task_id)
+    assert task is not None
+    return task
 
 
 def test_retries_to_come_after_a_first_failure() -> None:
@@ -24,10 +31,10 @@ def test_retries_to_come_before_the_first_attempt() -> None:
 
 def test_task_row_charge_once_completed(api: Api) -> None:
     task = api.created()
-    row = views.task_row(api.fake, api.fake.tasks[task["id"]])
+    row = views.task_row(api.fake, stored(api, task["id"]))
     assert row["charge"] is None and row["status"] == "pending"
     api.advance(600)
-    row = views.task_row(api.fake, api.fake.tasks[task["id"]])
+    row = views.task_row(api.fake, stored(api, task["id"]))
     assert row["status"] == "completed" and row["charge"] == row["reserved"]
     assert row["results"] and row["results"][0].startswith(api.fake.base_url)
 
@@ -35,21 +42,28 @@ def test_task_row_charge_once_completed(api: Api) -> None:
 def test_task_row_failed_is_not_charged(api: Api) -> None:
     task = api.created()
     api.control("POST", f"/tasks/{task['id']}/fail", json={"code": "generation_timeout"})
-    row = views.task_row(api.fake, api.fake.tasks[task["id"]])
+    row = views.task_row(api.fake, stored(api, task["id"]))
     assert row["status"] == "failed" and row["error_code"] == "generation_timeout"
     assert row["charge"] is None
 
 
-def test_tasks_version_moves_with_the_clock_only_when_a_task_moves(api: Api) -> None:
-    before = views.tasks_version(api.fake)
-    assert views.tasks_version(api.fake) == before
+def test_store_versions_move_only_when_something_changes(api: Api) -> None:
+    before = views.store_versions(api.fake, None, None)
+    assert views.store_versions(api.fake, None, None) == before
     api.created()
-    created = views.tasks_version(api.fake)
-    assert created != before
+    created = views.store_versions(api.fake, None, None)
+    assert created["tasks"] != before["tasks"] and created["scenarios"] == before["scenarios"]
     api.advance(600)
-    done = views.tasks_version(api.fake)
-    api.advance(600)
-    assert done != created and views.tasks_version(api.fake) == done
+    done = views.store_versions(api.fake, None, None)
+    assert done["tasks"] != created["tasks"]
+    assert views.store_versions(api.fake, None, None) == done
+
+
+def test_store_versions_journal_moves_when_a_batch_lands(api: Api) -> None:
+    api.created()
+    before = views.store_versions(api.fake, None, None)["journal"]
+    api.fake.journal.flush()
+    assert views.store_versions(api.fake, None, None)["journal"] != before
 
 
 def test_unfinished_lists_running_tasks_only(api: Api) -> None:

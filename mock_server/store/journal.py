@@ -52,6 +52,11 @@ class JournalTables(Database):
             )
             db.execute("DELETE FROM journal_batches WHERE last_seq <= ?", (last - keep,))
 
+    def journal_head(self) -> int:
+        """The number of the newest journal row written (0 before any): it moves when a
+        batch lands, so a reader can tell the journal changed without decoding it."""
+        return int(self.query("SELECT journal_seq FROM state WHERE id = 1")[0][0])
+
     def journal(
         self,
         key: str | None = None,

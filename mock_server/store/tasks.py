@@ -129,6 +129,11 @@ class TaskTables(LedgerTables):
             query += " WHERE " + " AND ".join(where)
         return [task_from_row(r) for r in self.query(query + " ORDER BY created, id", tuple(args))]
 
+    def newest_tasks(self, limit: int) -> list[Task]:
+        """The newest ``limit`` tasks, newest first (the dashboard's list)."""
+        rows = self.query("SELECT * FROM tasks ORDER BY created DESC, id DESC LIMIT ?", (limit,))
+        return [task_from_row(r) for r in rows]
+
     def count_tasks(self) -> int:
         return int(self.query("SELECT COUNT(*) FROM tasks")[0][0])
 

@@ -58,11 +58,11 @@ EXAMPLES: Final = {
     },
 }
 
-Section = tuple[Callable[[Fake], str], Callable[[Fake], str]]
-SECTIONS: Final[dict[str, Section]] = {
-    "tasks": (views.tasks_version, render.tasks_section),
-    "ledger": (views.ledger_version, render.ledger_section),
-    "scenarios": (views.scenarios_version, render.scenarios_section),
+RENDERERS: Final[dict[str, Callable[[Fake], str]]] = {
+    "tasks": render.tasks_section,
+    "callbacks": render.callbacks_section,
+    "ledger": render.ledger_section,
+    "scenarios": render.scenarios_section,
 }
 
 
@@ -76,26 +76,15 @@ def _filters(request: Request) -> tuple[str | None, str | None]:
     return (q.get("key") or "").strip() or None, (q.get("task") or "").strip() or None
 
 
-def _store_versions(fake: Fake, key: str | None, task: str | None) -> dict[str, str]:
-    """The versions that need a store read (run in a worker thread)."""
-    return {
-        "callbacks": views.callbacks_version(fake),
-        "journal": views.fingerprint(views.journal_version(fake), key, task),
-    }
-
-
 async def versions(fake: Fake, key: str | None, task: str | None) -> dict[str, str]:
-    found = {name: version(fake) for name, (version, _) in SECTIONS.items()}
-    found.update(await asyncio.to_thread(_store_versions, fake, key, task))
-    return found
+    found = await asyncio.to_thread(views.store_versions, fake, key, task)
+    return views.moving_versions(fake, found)
 
 
 async def rendered(fake: Fake, name: str, key: str | None, task: str | None) -> str:
     if name == "journal":
         return await asyncio.to_thread(render.journal_section, fake, key, task)
-    if name == "callbacks":
-        return render.callbacks_section(fake)
-    return SECTIONS[name][1](fake)
+    return RENDERERS[name](fake)
 
 
 def _since(raw: str) -> dict[str, str]:
@@ -109,7 +98,6 @@ async def state(request: Request) -> Response:
         check_access(request, fake.config.control_token)
     except ApiError as error:
         return error_response(error)
-    fake.settle_due()
     key, task = _filters(request)
     since = _since(request.query_params.get("since", ""))
     now = await versions(fake, key, task)
@@ -181,7 +169,6 @@ async def page(request: Request) -> Response:
         )
         values.update(task_options="", key_options="")
     else:
-        fake.settle_due()
         now = await versions(fake, key, task)
         since = ",".join(f"{n}:{v}" for n, v in now.items())
         for name in now:
