@@ -1,6 +1,7 @@
 """``wanmock verify-client``: client verification as a command.
 
     wanmock verify-client --cmd "COMMAND" [--examples N] [--seed N]
+        [--junit-xml FILE] [--report-json FILE]
 
 Only argparse at import time: the verifier (hypothesis, the fake, the receiver) loads
 when the command runs, so ``wanmock serve`` does not pay for it. Exit status: 0 the
@@ -13,6 +14,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from typing import Any
+
+from contracts.reports.cli import add_arguments, exit_codes
+
+EXIT_CODES = exit_codes(
+    "0  the client kept the contract in every world tried",
+    "1  a world broke it (printed, shrunk, and written to --replay-file)",
+    "2  bad arguments, or the client could not be run at all",
+)
 
 
 def _positive(kind: type[int] | type[float]) -> Any:
@@ -47,6 +56,8 @@ def add_parser(commands: Any) -> None:
         "WANMOCK_BASE_URL, WANMOCK_API_KEY and WANMOCK_REQUEST (JSON) and prints one JSON "
         'line: {"status": "completed", "video_urls": [...]} or '
         '{"status": "failed", "error_code": "..."}.',
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--cmd", required=True, metavar="COMMAND", help="the client, run by sh")
     parser.add_argument(
@@ -104,11 +115,13 @@ def add_parser(commands: Any) -> None:
         help="where the failing world's scenario rules go (its journal goes beside it, "
         "as FILE.journal.json)",
     )
+    add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Verify the command with the parsed arguments; the exit status."""
     from contracts.client.options import Options
+    from contracts.client.report import ClientReport
     from contracts.client.runner import CommandClient
     from contracts.client.verify import verify_client
 
@@ -123,4 +136,19 @@ def run(args: argparse.Namespace) -> int:
         min_poll_interval=args.min_poll_interval,
         replay_file=args.replay_file,
     )
-    return verify_client(CommandClient(args.cmd), options).status
+    report = ClientReport()
+    result = verify_client(CommandClient(args.cmd), options, report)
+    write_reports(report, args, result)
+    return result.status
+
+
+def write_reports(report: Any, args: argparse.Namespace, result: Any) -> None:
+    """``--junit-xml`` and ``--report-json``, from what the report printed."""
+    from contracts.reports import write
+    from contracts.reports.cli import shown_options
+    from mock_server import __version__
+
+    if args.junit_xml is None and args.report_json is None:
+        return
+    record = report.client_record(__version__, shown_options(args), result, args.replay_file)
+    write(record, args.junit_xml, args.report_json)

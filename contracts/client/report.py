@@ -13,10 +13,12 @@ from rich.markup import escape
 from contracts.checks import Check, Outcome
 from contracts.checks.client import describe
 from contracts.checks.pacing import pace
-from contracts.provider.report import MARKS, Report
+from contracts.provider.report import MARKS, Line, Report
+from contracts.reports.record import RunRecord
+from contracts.reports.worlds import shrunk_json, world_json
 
 if TYPE_CHECKING:
-    from contracts.client.options import Options, Result
+    from contracts.client.options import Example, Options, Result
 
 JOURNAL_ENDS = 8  # a long journal shows its first and last entries
 
@@ -24,10 +26,24 @@ JOURNAL_ENDS = 8  # a long journal shows its first and last entries
 class ClientReport(Report):
     """Collects and prints the lines of one client verification run."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.worlds: list[dict[str, Any]] = []  # every run, for the JSON report
+        self.latest: Example | None = None
+
+    def tried(self, example: Example, phase: str, number: int | None) -> None:
+        """Keep a run of the client (search, shrinking or polish) for the JSON report."""
+        self.latest = example
+        self.worlds.append(world_json(example, phase, number))
+
     def example(self, number: int, world: str, ok: bool, detail: str) -> None:
         """One example of the search, as it finishes (not the shrinking runs)."""
-        mark = MARKS["passed" if ok else "failed"]
-        self.console.print(f"  {mark} {number:>3} [dim]{escape(world)} — {escape(detail)}[/dim]")
+        broke = self.latest.violations if self.latest is not None and not ok else []
+        status = "passed" if ok else "failed"
+        line = Line(f"world {number}: {world}", status, detail, broke, counted=False)
+        self.printed(line)  # a line of the JUnit and JSON reports, not of the totals
+        mark = MARKS[line.status]
+        self.console.print(f"  {mark} [dim]{escape(line.name)} — {escape(detail)}[/dim]")
 
     def properties(
         self, checks: Sequence[Check], seen: Mapping[str, list[Outcome]], failed: bool
@@ -117,6 +133,16 @@ class ClientReport(Report):
             self.world("journal of that run:", "")
             self.journal(failure.run.journal)
         self.summary()
+
+    def client_record(
+        self, version: str, options: dict[str, object], result: Result, replay: Any
+    ) -> RunRecord:
+        """The run as the neutral record of ``contracts/reports``, with every world tried,
+        the shrunk world and the replay file."""
+        record = self.record("verify-client", version, options, result.status)
+        record.extra = {"worlds": self.worlds, **shrunk_json(result.failure, replay)}
+        record.extra["examples"], record.extra["shrinks"] = result.examples, result.shrinks
+        return record
 
     def summary(self) -> int:
         """The totals; the exit status is 1 when any property was broken."""

@@ -123,6 +123,7 @@ class Verifier:
             raise _OutOfTime  # the smallest failure so far stands
         example = self.run(case)
         self.cache[key] = example
+        self.report.tried(example, self.phase, None if shrinking else self.examples + 1)
         if example.violations:
             self.smallest = case
         if shrinking:

@@ -1,6 +1,7 @@
 """``wanmock verify-provider``: the provider suite as a command.
 
     wanmock verify-provider --base-url URL --api-key KEY [--allow-spend CREDITS] [--record DIR]
+        [--junit-xml FILE] [--report-json FILE]
 
 Free checks only by default; ``--allow-spend`` lets it create real, paid tasks up to
 that many credits. Exit status: 0 all checks kept the contract, 1 a violation (printed
@@ -13,6 +14,14 @@ import argparse
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
+
+from contracts.reports.cli import add_arguments, exit_codes
+
+EXIT_CODES = exit_codes(
+    "0  every check kept the contract (skipped checks do not count against it)",
+    "1  a check found a violation (printed with its evidence and SOURCES.md key)",
+    "2  bad arguments, or the provider could not be reached",
+)
 
 
 def credits(text: str) -> Decimal:
@@ -45,6 +54,8 @@ def add_parser(commands: Any) -> None:
         description="Check any server claiming to be EvoLink's Wan2.6 API. Free checks by "
         "default (auth, every validation rule, task ids, file service, response shapes); "
         "--allow-spend also runs real generations and checks lifecycle, results and billing.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--base-url", required=True, help="e.g. https://api.evolink.ai")
     parser.add_argument("--api-key", required=True, help="the key to call it with")
@@ -92,12 +103,19 @@ def add_parser(commands: Any) -> None:
         metavar="PATH",
         help="a reference video (mp4/mov, 2-30 s) to upload instead of the rendered test clip",
     )
+    add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the suite with the parsed arguments; the exit status."""
-    from contracts.provider import verify
+    import asyncio
+
+    from contracts.provider import verify_async
     from contracts.provider.http import Options
+    from contracts.provider.report import Report
+    from contracts.reports import write
+    from contracts.reports.cli import shown_options
+    from mock_server import __version__
 
     options = Options(
         base_url=args.base_url,
@@ -110,4 +128,8 @@ def run(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         reference_file=args.reference_file,
     )
-    return verify(options)
+    report = Report()
+    status = asyncio.run(verify_async(options, report))
+    record = report.record("verify-provider", __version__, shown_options(args), status)
+    write(record, args.junit_xml, args.report_json)
+    return status

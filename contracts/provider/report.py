@@ -2,7 +2,8 @@
 
 Printed with ``rich`` so a person reads it at a glance (green, red, dim), and plain when
 the output is not a terminal (CI logs, tests). The same object keeps every outcome, so
-the exit status and any summary come from what was printed.
+the exit status and any summary come from what was printed, and so do the JUnit and JSON
+reports (``record()``, written by ``contracts/reports``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from contracts.checks import ContractViolation, Outcome
+from contracts.reports.record import Entry, RunRecord, entry
+from mock_server.runtime.clock import monotonic
 
 
 @dataclass
@@ -25,6 +28,9 @@ class Line:
     status: str  # passed | failed | skipped
     detail: str = ""
     violations: list[ContractViolation] = field(default_factory=list)
+    section: str = ""  # filled in when printed
+    seconds: float = 0.0  # wall seconds since the line before
+    counted: bool = True  # in the printed totals (verify-client's worlds are not)
 
 
 MARKS = {
@@ -40,9 +46,14 @@ class Report:
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(highlight=False, soft_wrap=True)
         self.lines: list[Line] = []
+        #: Every judged line printed, in order (``lines`` and any a subclass adds).
+        self.entries: list[Line] = []
+        self.current = "Run"  # lines before the first heading
+        self.started = self.previous = monotonic()
 
     def section(self, title: str) -> None:
         """A heading before a group of checks."""
+        self.current = title
         self.console.print(f"\n[bold]{escape(title)}[/bold]")
 
     def note(self, text: str) -> None:
@@ -68,6 +79,7 @@ class Report:
 
     def _print(self, line: Line) -> Line:
         self.lines.append(line)
+        self.printed(line)
         detail = f" [dim]— {escape(line.detail)}[/dim]" if line.detail else ""
         self.console.print(f"  {MARKS[line.status]} {escape(line.name)}{detail}")
         for violation in line.violations:
@@ -75,6 +87,17 @@ class Report:
                 style = "red" if index == 0 else "dim"
                 self.console.print(f"      [{style}]{escape(text)}[/{style}]")
         return line
+
+    def printed(self, line: Line) -> None:
+        """Keep ``line`` for the machine-readable reports, under the current section."""
+        now = monotonic()
+        line.section, line.seconds, self.previous = self.current, now - self.previous, now
+        self.entries.append(line)
+
+    def record(self, tool: str, version: str, options: dict[str, object], status: int) -> RunRecord:
+        """The run so far as the neutral record the JUnit and JSON writers take."""
+        entries: list[Entry] = [entry(line) for line in self.entries]
+        return RunRecord(tool, version, options, entries, status, monotonic() - self.started)
 
     @contextlib.contextmanager
     def working(self, text: str) -> Iterator[None]:

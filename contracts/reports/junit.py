@@ -1,0 +1,63 @@
+"""JUnit XML as CI systems render it, written with the standard library's ElementTree.
+
+One ``<testsuite>`` per printed section, one ``<testcase>`` per judged line; a failed
+line is a ``<failure>`` whose ``message`` names each broken check and its SOURCES.md key
+and whose body is the evidence as printed; a skipped line is ``<skipped>`` with its
+reason. The root ``<testsuites>`` carries the totals and, as ``<properties>``, the tool's
+version and options.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from contracts.reports.record import Entry, RunRecord
+
+
+def _counts(element: ET.Element, totals: dict[str, int], seconds: float) -> None:
+    element.set("tests", str(totals["total"]))
+    element.set("failures", str(totals["failed"]))
+    element.set("errors", "0")
+    element.set("skipped", str(totals["skipped"]))
+    element.set("time", f"{seconds:.3f}")
+
+
+def _case(suite: ET.Element, classname: str, entry: Entry) -> None:
+    case = ET.SubElement(suite, "testcase", classname=classname, name=entry.name)
+    case.set("time", f"{entry.seconds:.3f}")
+    if entry.status == "failed":
+        checks = " ".join(str(v["check"]) for v in entry.violations) or "failed"
+        failure = ET.SubElement(case, "failure", message=entry.message, type=checks)
+        failure.text = entry.evidence
+    elif entry.status == "skipped":
+        ET.SubElement(case, "skipped", message=entry.detail or "skipped")
+    if entry.detail and entry.status != "skipped":
+        ET.SubElement(case, "system-out").text = entry.detail
+
+
+def junit_tree(record: RunRecord) -> ET.ElementTree:
+    """The run as a JUnit ``<testsuites>`` document."""
+    root = ET.Element("testsuites", name=f"wanmock {record.tool}")
+    _counts(root, record.totals(), record.seconds)
+    properties = ET.SubElement(root, "properties")
+    values = {"tool": record.tool, "version": record.version, "exit_status": record.exit_status}
+    values.update({f"option.{k}": v for k, v in record.options.items()})
+    for name, value in values.items():
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        ET.SubElement(properties, "property", name=name, value=text)
+    for title, entries in record.sections():
+        suite = ET.SubElement(root, "testsuite", name=title)
+        _counts(suite, record.totals(entries), sum(e.seconds for e in entries))
+        classname = f"wanmock.{record.tool}.{title}"
+        for entry in entries:
+            _case(suite, classname, entry)
+    ET.indent(root)
+    return ET.ElementTree(root)
+
+
+def write_junit(record: RunRecord, path: Path) -> None:
+    """Write ``record`` to ``path`` as JUnit XML (UTF-8, with an XML declaration)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    junit_tree(record).write(path, encoding="utf-8", xml_declaration=True)
