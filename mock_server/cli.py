@@ -12,7 +12,7 @@ from contracts.client import cli as client_cli
 from contracts.provider import cli as verify_cli
 from mock_server import __version__
 from mock_server.runtime.config import SETTINGS, Config, ConfigError, load_config, parse_bool
-from mock_server.testing import receiver_cli
+from mock_server.testing import receiver_cli, wait
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     receiver_cli.add_parser(commands)
     verify_cli.add_parser(commands)
     client_cli.add_parser(commands)
+    wait.add_parser(commands)
     return parser
 
 
@@ -163,6 +164,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return receiver_cli.run(args)
     if args.command == "verify-provider":
         return verify_cli.run(args)
+    if args.command == "wait":
+        return wait.run(args)
     if args.command == "verify-client":  # the verifier itself loads only here
         return client_cli.run(args)
     parser.print_help()

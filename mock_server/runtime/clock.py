@@ -117,6 +117,11 @@ async def idle(seconds: float) -> None:
     await asyncio.sleep(seconds)
 
 
+def pause(seconds: float) -> None:
+    """Block for ``seconds`` of wall time (a command line tool waiting between tries)."""
+    time.sleep(seconds)
+
+
 def wall_time() -> float:
     """Wall-clock seconds, for the few things that are not server time (latencies)."""
     return time.time()
