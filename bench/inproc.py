@@ -69,12 +69,12 @@ def measure_advance(store: str, tasks: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="wanmock-bench-") as tmp:
         fake = make_fake(":memory:" if store == "memory" else str(Path(tmp) / "state.db"))
         create_s = create_tasks(fake, tasks)
-        settled_before = sum(t.settled for t in fake.tasks.values())
+        settled_before = sum(t.settled for t in fake.store.list_tasks())
         started = time.perf_counter()
         asyncio.run(fake.advance(seconds))
         advance_s = time.perf_counter() - started
-        settled = sum(t.settled for t in fake.tasks.values()) - settled_before
-        statuses = Counter(fake.observe(t).status for t in fake.tasks.values())
+        settled = sum(t.settled for t in fake.store.list_tasks()) - settled_before
+        statuses = Counter(fake.observe(t).status for t in fake.store.list_tasks())
         fake.store.close()
     return {
         "store": store,

@@ -21,6 +21,7 @@ import pytest
 
 from mock_server.runtime.config import Config
 from mock_server.testing.embedded import ServerThread
+from mock_server.testing.receiver import Receiver, Script
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = [
@@ -259,3 +260,55 @@ def test_dashboard_asks_for_the_control_token_once(browser: Any, media_dir: Path
         if tab is not None:
             tab.context.close()
         server.close()
+
+
+def test_dashboard_shows_callback_attempts_and_retries_to_come(
+    browser: Any, media_dir: Path
+) -> None:
+    with Receiver(Script.always_fail(status=500)) as receiver:
+        config = Config(
+            db=":memory:",
+            clock="virtual",
+            media_dir=str(media_dir),
+            allow_callback_host=("127.0.0.1",),
+            callback_ca_file=receiver.ca_file,
+            callback_wall_timeout=0.3,
+        )
+        server = ServerThread(config)
+        tab = None
+        try:
+            task = create(server, callback_url=receiver.url)
+            tab = Page(browser, server, DESKTOP)
+            tab.page.get_by_label("Task", exact=True).select_option(task["id"])
+            tab.page.get_by_role("button", name="Complete").click()
+            delivery = tab.page.locator(f"article[id='cb-{task['id']}']")
+            delivery.get_by_text("3 of 4 still to come").wait_for()
+            assert "HTTP 500" in delivery.inner_text()
+            tab.page.get_by_role("button", name="+10 s").click()
+            delivery.get_by_text("No retries to come").wait_for()
+            assert "exhausted" in delivery.inner_text()
+            assert delivery.locator("tbody tr").count() == 4
+            tab.shot("callbacks-desktop")
+            assert tab.foreign() == [] and tab.errors == []
+        finally:
+            if tab is not None:
+                tab.context.close()
+            server.close()
+
+
+def test_dashboard_journal_filters_by_task(tab: Page) -> None:
+    one, two = create(tab.server, prompt="one"), create(tab.server, prompt="two")
+    for task in (one, two):
+        httpx.get(
+            f"{tab.server.base_url}/v1/tasks/{task['id']}",
+            headers={"Authorization": f"Bearer {tab.server.api_key}"},
+        )
+    journal = tab.page.locator("#journal-body")
+    journal.get_by_text(f"/v1/tasks/{two['id']}").wait_for()  # written within a second
+    tab.page.get_by_label("Task id").fill(one["id"])
+    tab.page.get_by_label("Task id").press("Enter")
+    tab.page.wait_for_function(
+        "id => !document.querySelector('#journal-body').textContent.includes(id)", arg=two["id"]
+    )
+    assert f"/v1/tasks/{one['id']}" in journal.inner_text()
+    assert tab.page.url.endswith(f"/_mock/ui?task={one['id']}")  # a link that keeps the filter

@@ -119,7 +119,8 @@ def task_card(task: dict[str, Any]) -> str:
         f"{status_badge(task['status'], detail)}</p>"
         f'<p class="task-progress">{progress}</p></header>'
         f"{facts(pairs)}"
-        f'<details class="more" data-task="{e(tid)}"><summary>Result and timeline'
+        f'<details class="more" data-task="{e(tid)}"><summary id="open-{e(tid)}">'
+        "Result and timeline"
         f' <span class="sr-only">of {e(tid)}</span></summary>'
         f'{video}<h4>Timeline</h4><ol class="timeline" aria-live="off">'
         f"<li>Open to load.</li></ol></details>"

@@ -72,8 +72,13 @@
       container.replaceChildren(...next);
       for (const details of container.querySelectorAll("details[open]")) loadVideo(details);
     }
-    if (active && !document.activeElement.id && document.getElementById(active)) {
-      document.getElementById(active).focus();
+    if (active && document.activeElement === document.body) {
+      // The focused control was in a row that changed: focus its new copy, or else the
+      // section, so a keyboard user is never sent back to the top of the page.
+      const again = document.getElementById(active);
+      const section = container.closest("section");
+      if (again) again.focus();
+      else if (section && section.contains(container)) section.focus();
     }
   }
 
@@ -122,6 +127,7 @@
     try {
       const query = new URLSearchParams({ since, key: filter.key, task: filter.task });
       apply(await api("GET", "/ui/state?" + query));
+      if (body.dataset.live === "off") say("Live updates resumed.");
       body.dataset.live = "on";
     } catch (error) {
       body.dataset.live = "off";
