@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from contracts.checks.core import TaskHistory
+from contracts.client import draws
 from contracts.client.world import ServerWorld, Transient
 from mock_server.domain import catalog, faults
 
@@ -307,14 +308,15 @@ def server_worlds(
     """Ways the real API may treat one client's task, as the contract allows.
 
     Draws: how long the task is queued (0–60 s) and processed (1–180 s), its progress
-    curve, whether it completes (with 1–4 result links) or fails (with any real failure
-    code), runs of transient
-    429/503/502 answers with or without ``Retry-After`` on the create (at most
-    ``max_create_errors``) and on the first polls (at most ``max_poll_errors``), each
-    with a ``Retry-After`` of at most ``max_retry_after`` seconds (real seconds a polite
-    client waits, so keep it small), unknown fields in answers, and callbacks that fail
-    (so they are delivered again, up to 3 times) or answer late. The defaults are what
-    EvoLink's own client survives: it retries a create once and a poll three times
+    curve or progress in steps (stalled at 0, jumps, plateaus), an ``estimated_time``
+    that processing may outlast, whether it completes (with 1–4 result links) or fails
+    (with any real failure code), runs of transient 429/503/502 answers with or without
+    ``Retry-After`` on the create (at most ``max_create_errors``) and on the first polls
+    (at most ``max_poll_errors``), each with a ``Retry-After`` of at most
+    ``max_retry_after`` seconds (real seconds a polite client waits, so keep it small),
+    unknown fields in answers, and callbacks that fail (so they are delivered again, up
+    to 3 times) or answer late. The defaults are what EvoLink's own client survives: it
+    retries a create once and a poll three times
     (SOURCES.md "Client verification").
 
     Shrinks towards the well-behaved world: queued 0 s, processed 1 s, linear progress,
@@ -332,6 +334,8 @@ def server_worlds(
         progress_curve=st.sampled_from(PROGRESS_CURVES),
         error_code=st.one_of(st.none(), st.sampled_from(list(faults.TASK_ERRORS))),
         results_count=st.integers(1, 4),
+        progress_points=draws.progress_steps(),
+        estimated_time=draws.estimates(),
         create_errors=transients(max_create_errors, max_retry_after=max_retry_after),
         poll_errors=transients(max_poll_errors, max_retry_after=max_retry_after),
         extra_fields=fields.map(lambda d: tuple(sorted(d.items()))),

@@ -152,6 +152,19 @@ def reports_first_result(base_url: str, api_key: str, request: dict[str, Any]) -
     return Outcome(outcome.status, outcome.video_urls[:1], outcome.error_code)
 
 
+def gives_up_on_a_stall(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    with session(base_url, api_key) as http:
+        task = call(http, "POST", "/v1/videos/generations", json=request)
+        seen: list[int] = []
+        while task["status"] not in ("completed", "failed"):
+            seen.append(task["progress"])
+            if task["status"] == "processing" and seen[-3:] == [0, 0, 0]:
+                return Outcome.failed("generation_timeout")  # "stuck at 0: it is dead"
+            time.sleep(PAUSE)
+            task = call(http, "GET", f"/v1/tasks/{task['id']}")
+    return reference_outcome(task)
+
+
 def reference_outcome(task: dict[str, Any]) -> Outcome:
     if task["status"] == "completed":
         return Outcome.completed(task["results"])
@@ -249,6 +262,17 @@ def test_verify_client_catches_a_client_that_reports_one_of_several_results(
 def test_verify_client_reports_the_poll_intervals_it_saw(tmp_path: Path) -> None:
     result = verify(reference_client, tmp_path, examples=3)
     assert result.status == 0 and min(result.poll_intervals) >= 0.015
+
+
+def test_verify_client_catches_a_client_that_takes_a_stall_at_zero_for_death(
+    tmp_path: Path,
+) -> None:
+    result = verify(gives_up_on_a_stall, tmp_path)
+    found = broken(result)
+    assert "the task completed but the client reported failed" in found[
+        "client_reports_right_result"
+    ]
+    assert result.failure is not None and result.failure.case.world.progress_points
 
 
 TINY_CLIENT = """

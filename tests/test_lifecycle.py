@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from mock_server.domain import lifecycle
 from mock_server.domain.catalog import MODELS, TIMING_PROFILES
 from mock_server.domain.models import STATUS_ORDER, Plan
+from mock_server.domain.shapes import parse_points
 
 PLAN = Plan(created=1000.0, start=1030.0, finish=1150.0)
 
@@ -66,20 +67,27 @@ def test_lifecycle_fast_profile_finishes_within_seconds() -> None:
     assert plan.finish < 15
 
 
+point_lists = st.lists(st.tuples(st.floats(0, 1), st.integers(0, 99)), max_size=5).map(
+    lambda points: parse_points([list(p) for p in points]) if points else ()
+)
 plans = st.builds(
-    lambda created, queue, run, curve, fail: Plan(
+    lambda created, queue, run, curve, fail, points, estimate: Plan(
         created=created,
         start=created + queue,
         finish=created + queue + run,
         curve=curve,
         outcome="failed" if fail else "completed",
         fail_progress=37 if fail else 0,
+        points=points,
+        estimate=estimate,
     ),
     st.floats(0, 2e9),
     st.floats(0, 100),
     st.floats(0, 600),
     st.sampled_from([1.0, 1.5, 2.0]),
     st.booleans(),
+    point_lists,
+    st.none() | st.integers(0, 100),
 )
 advances = st.lists(st.floats(0, 300), max_size=30)
 forcing = st.one_of(
@@ -135,3 +143,33 @@ def test_lifecycle_shaped_failure_keeps_the_progress_reached() -> None:
 def test_lifecycle_shaped_instant_failure_shows_no_progress() -> None:
     plan = lifecycle.shaped(PLAN, queue_seconds=0, processing_seconds=0, outcome="failed")
     assert lifecycle.observe(plan, PLAN.created) == lifecycle.Observation("failed", 0)
+
+
+STALLED = lifecycle.shaped(PLAN, points=parse_points([[0, 0], [0.5, 0], [0.6, 80], [0.9, 95]]))
+
+
+def test_lifecycle_points_hold_progress_at_zero_while_processing() -> None:
+    assert lifecycle.observe(STALLED, 1031.0) == lifecycle.Observation("processing", 0, 0)
+    assert lifecycle.observe(STALLED, 1089.0).progress == 0
+
+
+def test_lifecycle_points_jump_then_plateau() -> None:
+    assert [lifecycle.observe(STALLED, t).progress for t in (1102.0, 1130.0, 1140.0)] == [
+        80,
+        80,
+        95,
+    ]
+
+
+def test_lifecycle_points_never_fall_even_when_written_falling() -> None:
+    assert parse_points([[0.5, 50], [0.2, 70], [0.9, 10]]) == ((0.2, 70), (0.5, 70), (0.9, 70))
+
+
+def test_lifecycle_scenario_estimate_is_outlasted_by_processing() -> None:
+    plan = lifecycle.shaped(PLAN, estimate=10)
+    assert lifecycle.observe(plan, 1000.0, 120).remaining == 10
+    assert lifecycle.observe(plan, 1100.0, 120) == lifecycle.Observation("processing", 81, 0)
+
+
+def test_lifecycle_plan_with_points_survives_its_json() -> None:
+    assert Plan.from_json(STALLED.to_json()) == STALLED

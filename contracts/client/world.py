@@ -53,6 +53,8 @@ class ServerWorld:
     progress_curve: str = "linear"
     error_code: str | None = None  # None: the task completes
     results_count: int = 1  # result links a completed task shows
+    progress_points: tuple[tuple[float, int], ...] = ()  # steps instead of the curve
+    estimated_time: int | None = None  # what task_info.estimated_time starts at
     create_errors: tuple[Transient, ...] = ()
     poll_errors: tuple[Transient, ...] = ()
     extra_fields: tuple[tuple[str, Any], ...] = ()
@@ -74,6 +76,10 @@ class ServerWorld:
             "processing_seconds": self.processing_seconds,
             "progress_curve": self.progress_curve,
         }
+        if self.progress_points:
+            effect["progress_points"] = [list(point) for point in self.progress_points]
+        if self.estimated_time is not None:
+            effect["estimated_time"] = self.estimated_time
         if self.error_code is not None:
             effect["error_code"] = self.error_code
         elif self.results_count != 1:
@@ -102,6 +108,11 @@ class ServerWorld:
             f"queued {self.queue_seconds} s, processing {self.processing_seconds} s "
             f"({self.progress_curve})",
         ]
+        if self.progress_points:
+            steps = ", ".join(f"{p}% at {f:.0%}" for f, p in self.progress_points)
+            parts.append(f"progress in steps: {steps}")
+        if self.estimated_time is not None:
+            parts.append(f"estimated_time {self.estimated_time} s")
         if self.error_code is None and self.results_count != 1:
             parts.append(f"{self.results_count} results")
         if self.create_errors:
@@ -131,6 +142,7 @@ class ServerWorld:
             replace(self, queue_seconds=0, processing_seconds=1, progress_curve="linear"),
             replace(self, error_code=None),
             replace(self, results_count=1),
+            replace(self, progress_points=(), estimated_time=None),
             replace(self, create_errors=self.create_errors[:1], poll_errors=self.poll_errors[:1]),
             replace(
                 self,
@@ -151,6 +163,8 @@ class ServerWorld:
             "outcome": self.outcome,
             "error_code": self.error_code,
             "results_count": self.results_count,
+            "progress_points": [list(point) for point in self.progress_points],
+            "estimated_time": self.estimated_time,
             "create_errors": [t.__dict__ for t in self.create_errors],
             "poll_errors": [t.__dict__ for t in self.poll_errors],
             "extra_fields": self.fields,

@@ -73,11 +73,11 @@ class Traffic:
             return
         path: str = scope["path"]
         fake: Fake = scope["app"].state.fake
-        started = monotonic()
+        started, arrived = monotonic(), wall_time()  # latency and wall_at share a start
         fake.sync()
         if fake.stepped:
             await fake.on_request()
-        entry = Entry(fake.now(), scope["method"], path, None, wall_time())
+        entry = Entry(fake.now(), scope["method"], path, None, arrived)
         if fake.scenarios.rules or (scope["method"] == "POST" and path == CREATE_PATH):
             entry.key = _key(fake, scope)
             try:

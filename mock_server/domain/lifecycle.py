@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 from mock_server.domain.catalog import ModelProfile, TimingProfile
 from mock_server.domain.models import Outcome, Plan, Status
+from mock_server.domain.shapes import stepped_progress
 
 
 class Observation(NamedTuple):
@@ -26,9 +27,12 @@ class Observation(NamedTuple):
 
 
 def processing_progress(plan: Plan, now: float) -> int:
-    """1..99 while processing, rising along an ease-out curve."""
+    """1..99 while processing, rising along an ease-out curve; or, when the plan has
+    ``points``, 0..99 in their steps."""
     span = plan.finish - plan.start
     fraction = 1.0 if span <= 0 else min(1.0, max(0.0, (now - plan.start) / span))
+    if plan.points:
+        return stepped_progress(plan.points, fraction)
     eased = 1.0 - (1.0 - fraction) ** plan.curve
     return 1 + min(98, int(eased * 98))
 
@@ -44,6 +48,8 @@ def observe(plan: Plan, now: float, estimate: int = 0) -> Observation:
         if plan.outcome == "completed":
             return Observation("completed", 100)
         return Observation("failed", plan.fail_progress)
+    if plan.estimate is not None:
+        estimate = plan.estimate
     remaining = max(0, math.ceil(plan.created + estimate - now))
     if now < plan.start:
         return Observation("pending", 0, remaining)
@@ -104,6 +110,8 @@ def shaped(
     code: str | None = None,
     message: str | None = None,
     results: int | None = None,
+    points: tuple[tuple[float, int], ...] | None = None,
+    estimate: int | None = None,
 ) -> Plan:
     """A drawn plan with a scenario's overrides: timings, curve, outcome, result count.
 
@@ -119,6 +127,8 @@ def shaped(
         curve=curve or plan.curve,
         forced="scenario",
         results=results or plan.results,
+        points=points if points is not None else plan.points,
+        estimate=estimate if estimate is not None else plan.estimate,
     )
     if outcome == "failed":
         reached = processing_progress(new, new.finish) if run > 0 else 0

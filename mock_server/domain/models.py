@@ -50,6 +50,8 @@ class Plan:
     showing ``fail_progress``. ``forced`` records that the
     control API or a scenario decided the outcome, for the history. A completed task
     shows ``results`` result links (the documented field is an array; one by default).
+    ``points`` (a scenario's ``progress_points``) replaces the curve with steps;
+    ``estimate`` (a scenario's ``estimated_time``) replaces the model's estimate.
     """
 
     created: float
@@ -62,13 +64,16 @@ class Plan:
     forced: str | None = None
     fail_progress: int = 0
     results: int = 1
+    points: tuple[tuple[float, int], ...] = ()
+    estimate: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Plan:
-        return cls(**data)
+        points = tuple((float(f), int(p)) for f, p in data.get("points", ()))
+        return cls(**{**data, "points": points})
 
     def ended_at(
         self,

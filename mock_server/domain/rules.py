@@ -8,11 +8,12 @@ API's envelope, so a bad rule never reaches the rule book (``scenarios.py``).
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Final
 
 from mock_server.domain import faults
 from mock_server.domain.errors import ApiError, invalid
+from mock_server.domain.shapes import parse_shapes
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +77,8 @@ class Effect:
     processing_seconds: float | None = None
     progress_curve: float | None = None
     results_count: int | None = None
+    progress_points: tuple[tuple[float, int], ...] | None = None
+    estimated_time: int | None = None
     extra_fields: dict[str, Any] | None = None
 
     @property
@@ -92,6 +95,8 @@ class Effect:
                 self.processing_seconds,
                 self.progress_curve,
                 self.results_count,
+                self.progress_points,
+                self.estimated_time,
             )
         )
 
@@ -101,7 +106,10 @@ class Effect:
         return bool(self.extra_fields)
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, False, 0.0)}
+        # Only defaults are left out: queue_seconds 0 or estimated_time 0 is a choice, and
+        # the rule book's store round trip must keep it.
+        defaults = {f.name: f.default for f in fields(self)}
+        return {k: v for k, v in asdict(self).items() if v != defaults[k]}
 
 
 @dataclass(slots=True)
@@ -139,6 +147,8 @@ TASK_FIELDS: Final = (
     "processing_seconds",
     "progress_curve",
     "results_count",
+    "progress_points",
+    "estimated_time",
 )
 CURVES: Final = {"linear": 1.0, "ease": 2.0, "ease-out": 2.0, "steep": 3.0}
 
@@ -151,7 +161,6 @@ LIMITS: Final = {
     "progress_curve": 10.0,
 }
 MAX_TIMES: Final = 1_000_000
-MAX_RESULTS: Final = 20  # result links a completed task may show (the array has no cap)
 MAX_EXTRA_FIELDS: Final = 32
 _FIELD_PATH: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}(\.[A-Za-z_][A-Za-z0-9_-]{0,63})?")
 _HEADER_NAME: Final = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -255,13 +264,7 @@ def parse_effect(spec: object) -> Effect:
             raise invalid(
                 "effect.progress_curve", f"progress_curve is a number or one of {', '.join(CURVES)}"
             )
-    count = spec.get("results_count")
-    if count is not None:
-        if isinstance(count, bool) or not isinstance(count, int) or not 1 <= count <= MAX_RESULTS:
-            raise invalid(
-                "effect.results_count", f"results_count must be an integer from 1 to {MAX_RESULTS}"
-            )
-        values["results_count"] = count
+    parse_shapes(spec, values)
     if spec.get("extra_fields") is not None:
         values["extra_fields"] = _extra_fields(spec["extra_fields"])
     return Effect(**values)

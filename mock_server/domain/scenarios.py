@@ -205,6 +205,8 @@ def shape_plan(plan: Plan, effect: Effect) -> Plan:
         code=code,
         message=message,
         results=effect.results_count,
+        points=effect.progress_points,
+        estimate=effect.estimated_time,
     )
 
 
