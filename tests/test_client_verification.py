@@ -269,9 +269,9 @@ def test_verify_client_catches_a_client_that_takes_a_stall_at_zero_for_death(
 ) -> None:
     result = verify(gives_up_on_a_stall, tmp_path)
     found = broken(result)
-    assert "the task completed but the client reported failed" in found[
-        "client_reports_right_result"
-    ]
+    assert (
+        "the task completed but the client reported failed" in found["client_reports_right_result"]
+    )
     assert result.failure is not None and result.failure.case.world.progress_points
 
 
