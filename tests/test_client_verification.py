@@ -299,7 +299,7 @@ def test_verify_client_runs_a_command_and_writes_a_replayable_failure(tmp_path: 
     assert result.status == 1 and result.failure is not None
     rules = load_rules(read_rules_file(str(tmp_path / "failure.json")), Scenarios(), "file")
     assert [r.name for r in rules] == [r["name"] for r in result.failure.case.world.rules()]
-    assert "transient 429 on create" in [r.name for r in rules]
+    assert any(r.name.startswith("transient ") for r in rules)
     journal = json.loads((tmp_path / "failure.journal.json").read_text())
     assert journal == list(result.failure.run.journal)
 
