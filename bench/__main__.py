@@ -15,6 +15,9 @@ so every figure is put next to its baseline from the same run:
    ``/_mock/ui/state``) beside it, measured alternately in one run, as a ratio.
 4. A diagnostic with no sockets: each app's ASGI stack called directly for a poll, which
    isolates what wanmock adds per poll from the kernel and from core-sharing noise.
+6. One pytest test (create, ``run_until_idle``, poll, assert) through the ``wanmock``
+   fixture against the same test on two bare respx routes, alternating in one pytest run
+   (``bench/fixture.py``).
 
 The bench only reports: it exits 0 when it could measure, printing a WARN line for each
 goal missed, and writes everything to ``.bench/results.json``. ``ARGS="--help"`` lists the
@@ -38,16 +41,17 @@ from typing import Any
 
 import httpx
 
-from bench import inproc, servers
+from bench import fixture, inproc, servers
 from bench.servers import BenchError, Server
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_POLL_RATIO = 0.70
 GOAL_ADVANCE_S = 5.0
 GOAL_RSS_MIB = 300.0
+GOAL_FIXTURE_RATIO = 1.5  # a wanmock test costs at most this many bare respx tests
 NOISY_OTHERS_CPU = 0.25  # cores used by other processes while a burst is counted
 AUTH = f"Authorization: Bearer {inproc.KEY}"
-SECTIONS = ("polls", "dashboard", "advance", "rss", "asgi")
+SECTIONS = ("polls", "dashboard", "advance", "rss", "asgi", "fixture")
 GOAL_DASHBOARD_RATIO = 0.90
 
 warnings: list[str] = []
@@ -343,6 +347,23 @@ def measure_asgi(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def measure_fixture(args: argparse.Namespace) -> dict[str, Any]:
+    say(f"fixture: {args.fixture_tests} pytest tests each through wanmock and bare respx")
+    result = run_json(module("bench.fixture", "--tests", str(args.fixture_tests)), timeout=300)
+    result["goal_ratio"] = GOAL_FIXTURE_RATIO
+    result["goal_met"] = result["ratio_wanmock_over_bare"] <= GOAL_FIXTURE_RATIO
+    say(
+        f"fixture: bare {result['bare_ms_per_test']:.2f} ms, wanmock "
+        f"{result['wanmock_ms_per_test']:.2f} ms per test"
+    )
+    if not result["passed"]:
+        warn(f"fixture: tests failed: {result['failed']}")
+    if not result["goal_met"]:
+        ratio = result["ratio_wanmock_over_bare"]
+        warn(f"fixture: wanmock/bare = {ratio:.2f} per test, goal <= {GOAL_FIXTURE_RATIO:.1f}")
+    return result
+
+
 # -- report ---------------------------------------------------------------------------
 
 
@@ -461,10 +482,28 @@ def report(results: dict[str, Any]) -> str:
             f"   (bare / wanmock {asgi['ratio_bare_over_wanmock']:.2f}; with the HTTP server "
             "around it the share is smaller, see 1.)",
         ]
+    per_test = results.get("fixture")
+    if per_test:
+        lines += [
+            "",
+            "6. One pytest test (create, run_until_idle, poll, assert), set-up to teardown",
+            f"   (median of {per_test['tests_per_kind'] - per_test['warmup_per_kind']} tests "
+            "of each kind, alternating in one pytest run; one shared httpx.Client)",
+            "",
+            f"   {'':<26}{'wall':>10}{'CPU':>10}",
+            f"   {'bare respx routes':<26}{per_test['bare_ms_per_test']:>7.2f} ms"
+            f"{per_test['bare_cpu_ms_per_test']:>7.2f} ms",
+            f"   {'wanmock fixture':<26}{per_test['wanmock_ms_per_test']:>7.2f} ms"
+            f"{per_test['wanmock_cpu_ms_per_test']:>7.2f} ms",
+            "",
+            f"   wanmock / bare: {per_test['ratio_wanmock_over_bare']:.2f} wall, "
+            f"{per_test['ratio_cpu_wanmock_over_bare']:.2f} CPU   (goal <= "
+            f"{per_test['goal_ratio']:.1f}: {verdict(per_test['goal_met'])})",
+        ]
     lines.append("")
     if warnings:
         lines += [f"WARN: {w}" for w in warnings]
-    elif all(section in results for section in ("polls", "advance", "rss")):
+    elif all(section in results for section in ("polls", "advance", "rss", "fixture")):
         lines.append("All goals met.")
     else:
         lines.append("No goal missed in the sections run.")
@@ -509,6 +548,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--tasks", type=int, default=2000, help="tasks for the advance")
     parser.add_argument("--rss-tasks", type=int, default=20000, help="tasks for the RSS figure")
     parser.add_argument("--asgi-polls", type=int, default=20000, help="ASGI polls per round")
+    parser.add_argument("--fixture-tests", type=int, default=300, help="pytest tests per kind")
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these")
     parser.add_argument(
         "--output", type=Path, default=ROOT / ".bench" / "results.json", help="JSON results"
@@ -520,6 +560,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("warmup and settle in [0, 30]")
     if min(args.tasks, args.rss_tasks, args.asgi_polls, args.connections) < 1:
         parser.error("--tasks, --rss-tasks, --asgi-polls and --connections must be positive")
+    if args.fixture_tests <= fixture.WARMUP:
+        parser.error(f"--fixture-tests must be more than {fixture.WARMUP}")
     return args
 
 
@@ -549,6 +591,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results["rss"] = measure_rss(args)
             if "asgi" in sections:
                 results["asgi"] = measure_asgi(args)
+            if "fixture" in sections:
+                results["fixture"] = measure_fixture(args)
     except BenchError as exc:
         print(f"bench: could not measure: {exc}", file=sys.stderr)
         return 1
