@@ -11,6 +11,7 @@ a transaction is the unit of agreement between every process sharing the file
 from __future__ import annotations
 
 import contextlib
+import functools
 import mmap
 import sqlite3
 import threading
@@ -75,6 +76,34 @@ class ChangeSignal:
             self._map = None
 
 
+def apply_schemas(db: sqlite3.Connection, schemas: tuple[str, ...]) -> None:
+    for schema in schemas:
+        for statement in schema.split(";"):
+            if statement.strip():
+                db.execute(statement)
+
+
+@functools.cache
+def _template(schemas: tuple[str, ...]) -> tuple[sqlite3.Connection, threading.Lock]:
+    """An empty in-memory store with ``schemas`` applied, made once per process.
+
+    A fresh ``:memory:`` store is a page copy of it (``_copy_template``): the pytest
+    fixture makes one store per test, and running the schema's statements costs several
+    times the copy. It is never written after it is built, so every copy is the same
+    empty store the statements would have made."""
+    db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    db.execute("BEGIN IMMEDIATE")
+    apply_schemas(db, schemas)
+    db.execute("COMMIT")
+    return db, threading.Lock()
+
+
+def _copy_template(schemas: tuple[str, ...], target: sqlite3.Connection) -> None:
+    template, lock = _template(schemas)
+    with lock:
+        template.backup(target)
+
+
 class Database:
     """The connection; table mixins (``store/*.py``) add their schema and queries."""
 
@@ -97,12 +126,12 @@ class Database:
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        with self.transaction() as db:
-            self.prepare(db)
-            for schema in self.SCHEMAS:
-                for statement in schema.split(";"):
-                    if statement.strip():
-                        db.execute(statement)
+        if self.path == ":memory:":
+            _copy_template(self.SCHEMAS, self._db)
+        else:
+            with self.transaction() as db:
+                self.prepare(db)
+                apply_schemas(db, self.SCHEMAS)
         self.signal = ChangeSignal(self.path)
 
     def prepare(self, db: sqlite3.Connection) -> None:
