@@ -1,7 +1,7 @@
 """The fake inside someone else's program: in process behind respx, or on a thread.
 
-``EmbeddedFake`` runs the app on an event loop of its own thread, so sync and async
-callers, and the fake's own callback deliveries, all meet one loop; ``route()`` sends
+``EmbeddedFake`` runs the app on an event loop of its own (``bridge.py``), so sync and
+async callers, and the fake's own callback deliveries, all meet one loop; ``route()`` sends
 ordinary httpx calls to ``https://api.evolink.ai`` and ``https://files-api.evolink.ai``
 into it through respx. ``ServerThread`` serves a fake on a real uvicorn port for clients
 that are not httpx-based. The pytest plugin only builds and tears down these objects.
@@ -9,11 +9,14 @@ that are not httpx-based. The pytest plugin only builds and tears down these obj
 
 from __future__ import annotations
 
-import asyncio
+import json
+import secrets
+import shutil
 import socket
 import tempfile
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
@@ -21,36 +24,11 @@ import httpx
 from mock_server.api.app import create_app
 from mock_server.runtime.config import Config
 from mock_server.service.fake import Fake
+from mock_server.testing.bridge import Bridge
 
 T = TypeVar("T")
 REAL_HOSTS = ("api.evolink.ai", "files-api.evolink.ai")
 REAL_BASE_URL = "https://api.evolink.ai"
-
-
-class LoopThread:
-    """An asyncio loop on a daemon thread, with blocking and awaitable entry points."""
-
-    def __init__(self, name: str = "wanmock-loop") -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, name=name, daemon=True)
-        self.thread.start()
-
-    def call(self, coro: Coroutine[Any, Any, T]) -> T:
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result()
-
-    async def acall(self, coro: Coroutine[Any, Any, T]) -> T:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, self.loop))
-
-    def close(self) -> None:
-        if self.loop.is_closed():
-            return
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-
-async def _run(fn: Callable[[], T]) -> T:
-    return fn()
 
 
 class ControlMethods:
@@ -122,24 +100,34 @@ def fake_config(media_dir: str, **overrides: Any) -> Config:
 
 
 class EmbeddedFake(ControlMethods):
-    """One isolated fake (virtual clock, in-memory store) reachable through respx."""
+    """One isolated fake (virtual clock, in-memory store) reachable through respx.
+
+    A test pays for this once per test, so it is built for a cheap start and a cheap
+    request (``make bench``, "in-process test"): the store is a copy of a template,
+    the media folder is only named (made when something is stored), and no thread is
+    started. Requests run the app on the fake's own event loop driven by the calling
+    thread (``Bridge``).
+    """
 
     def __init__(self, config: Config | None = None, **overrides: Any) -> None:
-        self._media = tempfile.TemporaryDirectory(prefix="wanmock-")
+        self._media = Path(tempfile.gettempdir()) / f"wanmock-{secrets.token_hex(8)}"
         self.config = config or fake_config(
-            self._media.name, **{"public_url": REAL_BASE_URL, **overrides}
+            str(self._media), **{"public_url": REAL_BASE_URL, **overrides}
         )
-        self._loop = LoopThread()
-        self.fake: Fake = self._loop.call(_run(lambda: Fake(self.config)))
+        self.fake: Fake = Fake(self.config)
         self.app = create_app(fake=self.fake)
-        self._transport = httpx.ASGITransport(app=self.app)
+        self._bridge = Bridge(self.app)
         self._router: Any = None
 
     # -- driving the fake -------------------------------------------------------------
 
     def call(self, fn: Callable[[], T]) -> T:
-        """Run ``fn`` on the fake's loop (the only thread that may touch its state)."""
-        return self._loop.call(_run(fn))
+        """Run ``fn`` where the fake's loop runs (the only place that may touch its state)."""
+
+        async def run() -> T:
+            return fn()
+
+        return self._bridge.run(run())
 
     def run_until_idle(self, limit: float = 7 * 24 * 3600) -> float:
         """Advance until nothing is left to happen (every task ended, every callback made)."""
@@ -151,44 +139,33 @@ class EmbeddedFake(ControlMethods):
                 await self.fake.advance(max(0.0, due - self.fake.now()))
             return self.fake.now()
 
-        return self._loop.call(drain())
+        return self._bridge.run(drain())
 
     # -- the control API, in process ------------------------------------------------------
 
     def control(self, method: str, path: str, body: Any = None) -> Any:
         """Call ``/_mock{path}`` without the network; returns its JSON, raises on errors."""
-        content = b"" if body is None else httpx.Request("POST", "http://x", json=body).read()
-        request = httpx.Request(method, f"http://127.0.0.1/_mock{path}", content=content)
-        response = self._loop.call(self._forward(request, content))
+        content = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = [(b"host", b"127.0.0.1"), (b"content-length", str(len(content)).encode())]
+        if body is not None:
+            headers.append((b"content-type", b"application/json"))
+        url = httpx.URL(f"http://127.0.0.1/_mock{path}")
+        response = self._bridge.run(self._bridge.serve(method, url, headers, content))
         if response.status_code >= 400:
             raise AssertionError(f"{method} /_mock{path}: {response.status_code} {response.text}")
         return response.json()
 
-    # -- the HTTP bridge --------------------------------------------------------------
-
-    async def _forward(self, request: httpx.Request, content: bytes) -> httpx.Response:
-        inner = httpx.Request(request.method, request.url, headers=request.headers, content=content)
-        response = await self._transport.handle_async_request(inner)
-        body = await response.aread()
-        return httpx.Response(response.status_code, headers=response.headers, content=body)
+    # -- respx ------------------------------------------------------------------------
 
     def handle(self, request: httpx.Request) -> httpx.Response | Awaitable[httpx.Response]:
         """A respx side effect: answer from the fake, for sync and async clients alike."""
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            return self._loop.call(self._forward(request, request.read()))
-
-        async def answer() -> httpx.Response:
-            return await self._loop.acall(self._forward(request, await request.aread()))
-
-        return answer()
+        return self._bridge.handle(request)
 
     def route(self) -> Any:
         """Start routing the real hosts to this fake; everything else passes through."""
         import respx
 
-        router = respx.mock(assert_all_called=False, assert_all_mocked=False)
+        router = respx.mock(assert_all_called=False, assert_all_mocked=False, using="httpx")
         for host in REAL_HOSTS:
             router.route(host=host).mock(side_effect=self.handle)
         router.route().pass_through()
@@ -200,9 +177,9 @@ class EmbeddedFake(ControlMethods):
         if self._router is not None:
             self._router.stop()
             self._router = None
-        self._loop.call(_run(self.fake.store.close))
-        self._loop.close()
-        self._media.cleanup()
+        self._bridge.close(self.fake.store.close)
+        if self._media.exists():
+            shutil.rmtree(self._media, ignore_errors=True)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
