@@ -129,3 +129,27 @@ def test_verify_provider_reports_a_vanished_reference_as_that() -> None:
     assert "[upload_kept] a file this run uploaded vanished" in out
     assert "✓ generation one reference, 10 s silent: lifecycle" in out
     assert "✗ delete" not in out  # the vanished file is not blamed on the delete either
+
+
+class NoControl:
+    """A provider without wanmock's control API, as the real one: charges only show in
+    the key's balance."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and scope["path"].startswith("/_mock"):
+            await send({"type": "http.response.start", "status": 404, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await self.app(scope, receive, send)
+
+
+def test_verify_provider_runs_sharing_a_balance_do_not_judge_it() -> None:
+    wraps = [lambda app, fake: NoControl(app)] * 2
+    with serving_many(wraps) as urls:
+        results = asyncio.run(verify_all(urls, ["100", "100"]))
+    for code, out in results:
+        assert code == 0, out
+        assert "other verifier runs share this key" in out

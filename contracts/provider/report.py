@@ -119,10 +119,10 @@ class Report:
         text = f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
         if self.failed:
             self.console.print(f"\n[bold red]Contract violations found[/bold red]: {text}")
-            for line in self.failed:
+            for line in self.failed:  # a recap, unmarked: each check has one ✗ line
                 checks = ", ".join(v.check for v in line.violations)
                 self.console.print(
-                    f"  [red]✗ {escape(line.name)}[/red] [dim]({escape(checks)})[/dim]"
+                    f"    [red]{escape(line.name)}[/red] [dim]({escape(checks)})[/dim]"
                 )
             return 1
         self.console.print(f"\n[bold green]The provider keeps the contract[/bold green]: {text}")
