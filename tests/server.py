@@ -29,8 +29,9 @@ class ServerProcess:
         self.banner = [self.process.stdout.readline() for _ in range(5)]
         first = self.banner[0]
         if " at http" not in first:
+            errors = self.stderr()
             self.stop()
-            raise RuntimeError(f"wanmock did not start: {first!r} {self.stderr()!r}")
+            raise RuntimeError(f"wanmock did not start: {first!r} {errors!r}")
         self.base_url = first.rsplit(" at ", 1)[1].strip()
         self.client = httpx.Client(base_url=self.base_url, timeout=10)
 
@@ -65,5 +66,7 @@ def running(
     server = ServerProcess(["--db", str(db), *args], env)
     try:
         yield server
+    except httpx.TransportError as exc:  # the server may have died: say why
+        raise AssertionError(f"{exc!r}; the server's stderr:\n{server.stderr()}") from exc
     finally:
         server.stop()

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import AUTH, BODY
 from tests.server import ServerProcess, running
 
@@ -44,6 +46,19 @@ def test_cli_bad_flag_value_is_a_readable_error() -> None:
     assert result.returncode == 2
     assert "--clock" in result.stderr and "sideways" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("db", ["postgresql://me@127.0.0.1:9/db", "redis://127.0.0.1/0"])
+def test_cli_store_it_cannot_use_stops_the_start(db: str, tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--db", db],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2 and db in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(tmp_path.iterdir()) == []  # no file made under a folder named like the URL
 
 
 def test_cli_bad_environment_value_names_the_variable() -> None:

@@ -94,7 +94,7 @@ async def _keep(
         )
     finally:
         staged.unlink(missing_ok=True)
-    return {"msg": UPLOADED, "data": record.view(fake.base_url)}
+    return {"msg": UPLOADED, "data": uploads.file_view(record, fake.base_url)}
 
 
 async def upload_stream(request: Request, fake: Fake, key: str) -> dict[str, Any]:
@@ -219,7 +219,7 @@ async def list_files(request: Request, fake: Fake, key: str) -> dict[str, Any]:
     page = _positive(query.get("page"), 1, "page")
     size = _positive(query.get("pageSize") or query.get("page_size"), default_size, "pageSize")
     total, records = fake.media.uploads.page(key, page, min(size, max_size))
-    files = [record.view(fake.base_url) for record in records]
+    files = [uploads.file_view(record, fake.base_url) for record in records]
     return {"msg": "success", "data": {"total": total, "page": page, "files": files}}
 
 

@@ -49,7 +49,7 @@ from mock_server.runtime.clock import Clock, scale_of, wall_time
 from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
 from mock_server.store.database import StoreClosed
-from mock_server.store.sqlite import SqliteStore
+from mock_server.store.protocols import Store
 
 log = logging.getLogger("wanmock.callbacks")
 
@@ -86,7 +86,7 @@ class Outbox:
     def __init__(
         self,
         config: Config,
-        store: SqliteStore,
+        store: Store,
         clock: Clock,
         scheduler: Scheduler,
         sender: Sender | None = None,
@@ -111,7 +111,7 @@ class Outbox:
         task_id: str, url: str | None, body: bytes, due: float
     ) -> list[tuple[str, str, bytes, float]]:
         """The outbox row for a settled task (none without a callback URL), for
-        ``SqliteStore.settle`` to write in the settlement's transaction."""
+        ``Store.settle`` to write in the settlement's transaction."""
         return [] if url is None else [(task_id, url, body, due)]
 
     def schedule(self, task_id: str, due: float) -> None:

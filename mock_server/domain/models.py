@@ -187,3 +187,19 @@ class Delivery:
     state: str = "pending"
     claimed_by: str | None = None
     lease_until: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    """A file uploaded to the file service: who owns it, where it lives, until when."""
+
+    file_id: str
+    key: str
+    upload_path: str
+    file_name: str
+    uploaded: float
+    expires: float
+    original_name: str
+    file_size: int
+    mime_type: str
+    probe: dict[str, Any] | None = None

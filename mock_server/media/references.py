@@ -34,7 +34,7 @@ from mock_server.media.clips import RenderCache
 from mock_server.media.uploads import Uploads
 from mock_server.runtime.clock import Clock
 from mock_server.runtime.config import Config
-from mock_server.store.sqlite import SqliteStore
+from mock_server.store.protocols import Store
 
 BUNDLED_MANIFEST = Path(__file__).resolve().parents[2] / "fixtures" / "media" / "manifest.json"
 UPLOAD_PATH_RE = re.compile(r"/(?:files|api/v1/files/download)/(file_[0-9a-f]{20})(?:/|$)")
@@ -159,7 +159,7 @@ class Media:
     """Everything media a fake holds: uploads, known URLs, fetched probes, rendered results."""
 
     config: Config
-    store: SqliteStore
+    store: Store
     clock: Clock
     uploads: Uploads = field(init=False)
     renders: RenderCache = field(init=False)

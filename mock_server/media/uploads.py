@@ -14,16 +14,16 @@ import mimetypes
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from mock_server.domain import catalog
+from mock_server.domain.models import FileRecord
 from mock_server.runtime.clock import Clock
 from mock_server.runtime.config import Config
-from mock_server.store.sqlite import SqliteStore
+from mock_server.store.protocols import Store
 
 # The real service shows times in UTC+8 ("2025-10-09T00:00:00+08:00", SOURCES.md "Files").
 SERVICE_TZ = timezone(timedelta(hours=8))
@@ -59,33 +59,20 @@ def too_large(limit: int) -> FileApiError:
     return FileApiError(40001, f"File too large: the limit is {limit} bytes")
 
 
-@dataclass(frozen=True, slots=True)
-class FileRecord:
-    file_id: str
-    key: str
-    upload_path: str
-    file_name: str
-    uploaded: float
-    expires: float
-    original_name: str
-    file_size: int
-    mime_type: str
-    probe: dict[str, Any] | None = None
-
-    def view(self, base_url: str) -> dict[str, Any]:
-        """The ``data`` object of the real upload answer."""
-        return {
-            "file_id": self.file_id,
-            "file_name": self.file_name,
-            "original_name": self.original_name,
-            "file_size": self.file_size,
-            "mime_type": self.mime_type,
-            "upload_path": self.upload_path,
-            "file_url": f"{base_url}/files/{self.file_id}/{quote(self.file_name)}",
-            "download_url": f"{base_url}/api/v1/files/download/{self.file_id}",
-            "upload_time": service_time(self.uploaded),
-            "expires_at": service_time(self.expires),
-        }
+def file_view(record: FileRecord, base_url: str) -> dict[str, Any]:
+    """The ``data`` object of the real upload answer."""
+    return {
+        "file_id": record.file_id,
+        "file_name": record.file_name,
+        "original_name": record.original_name,
+        "file_size": record.file_size,
+        "mime_type": record.mime_type,
+        "upload_path": record.upload_path,
+        "file_url": f"{base_url}/files/{record.file_id}/{quote(record.file_name)}",
+        "download_url": f"{base_url}/api/v1/files/download/{record.file_id}",
+        "upload_time": service_time(record.uploaded),
+        "expires_at": service_time(record.expires),
+    }
 
 
 def service_time(unix: float) -> str:
@@ -137,7 +124,7 @@ class Uploads:
     def __init__(
         self,
         config: Config,
-        store: SqliteStore,
+        store: Store,
         clock: Clock,
         directory: Path,
         probe: Callable[[Path], Any],
@@ -181,9 +168,9 @@ class Uploads:
         if file_name is None:
             file_name = file_id + (Path(original_name).suffix or "")
         same = [
-            r["file_id"]
+            r.file_id
             for r in self.store.live_files(key, now)
-            if r["upload_path"] == upload_path and r["file_name"] == file_name
+            if r.upload_path == upload_path and r.file_name == file_name
         ]
         if not same:
             self.check_quota(key, user_group)
@@ -204,7 +191,7 @@ class Uploads:
         )
         try:
             staged.replace(self.path(file_id))
-            self.store.put_file(asdict(record), replaces=same)
+            self.store.put_file(record, replaces=same)
         except OSError as exc:
             raise FileApiError(50001, f"Storage service error: {exc.strerror}") from None
         for old in same:
@@ -216,15 +203,15 @@ class Uploads:
 
     def get(self, file_id: str) -> FileRecord | None:
         """An unexpired file, whoever owns it (file URLs are public)."""
-        row = self.store.get_file(file_id)
-        if row is None or row["expires"] <= self.clock.now():
+        record = self.store.get_file(file_id)
+        if record is None or record.expires <= self.clock.now():
             return None
-        return FileRecord(**row)
+        return record
 
     def page(self, key: str, page: int, size: int) -> tuple[int, list[FileRecord]]:
         now = self.clock.now()
         rows = self.store.live_files(key, now, (page - 1) * size, size)
-        return self.store.count_files(key, now), [FileRecord(**r) for r in rows]
+        return self.store.count_files(key, now), rows
 
     def delete(self, key: str, file_id: str) -> None:
         record = self.get(file_id)
@@ -235,7 +222,7 @@ class Uploads:
 
     def purge_expired(self) -> None:
         """Forget files past their expiry, rows and bytes."""
-        gone = [r["file_id"] for r in self.store.expired_files(self.clock.now())]
+        gone = [r.file_id for r in self.store.expired_files(self.clock.now())]
         if gone:
             self.store.delete_files(gone)
             for file_id in gone:
@@ -243,5 +230,5 @@ class Uploads:
 
     def reset(self) -> None:
         """Delete the bytes of every file this store knows (the rows go with the reset)."""
-        for row in self.store.all_files():
-            self.path(row["file_id"]).unlink(missing_ok=True)
+        for record in self.store.all_files():
+            self.path(record.file_id).unlink(missing_ok=True)

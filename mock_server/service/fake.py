@@ -38,7 +38,8 @@ from mock_server.runtime.journal import Journal, Row
 from mock_server.runtime.scheduler import Scheduler
 from mock_server.service.cache import TaskCache
 from mock_server.service.rulebook import RuleBook
-from mock_server.store.sqlite import SqliteStore
+from mock_server.store.open import open_store
+from mock_server.store.protocols import Store
 
 TASK_ID_RE = re.compile(r"task-unified-\d{1,12}-[a-z0-9]{8}")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
@@ -65,7 +66,7 @@ class Fake:
     """One fake EvoLink account service, as one process sees the shared store."""
 
     config: Config
-    store: SqliteStore = field(init=False)
+    store: Store = field(init=False)
     clock: Clock = field(init=False)
     scheduler: Scheduler = field(init=False)
     tasks: TaskCache = field(init=False)
@@ -86,7 +87,7 @@ class Fake:
     _keys_rev: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
-        self.store = SqliteStore(self.config.db)
+        self.store = open_store(self.config.db)
         state = self.store.init_state(
             clock_start=float(int(wall_time())),
             seed=self.config.seed if self.config.seed is not None else fresh_seed(),

@@ -12,11 +12,11 @@ from typing import Any
 
 from mock_server.domain.errors import ApiError
 from mock_server.domain.scenarios import Rule, Scenarios, load_rules, read_rules_file
-from mock_server.store.sqlite import SqliteStore
+from mock_server.store.protocols import Store
 
 
 class RuleBook:
-    def __init__(self, store: SqliteStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.book = Scenarios(claim=self._claim, keep=self._keep)
         self._rev: int | None = None

@@ -1,0 +1,25 @@
+"""Which store a ``--db`` value names, opened; a value no store can use stops the start
+with a message that says why."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from mock_server.store.protocols import Store
+from mock_server.store.sqlite import SqliteStore
+from mock_server.store.state import StoreError
+
+POSTGRES_SCHEMES = ("postgresql", "postgres")
+
+
+def open_store(db: str) -> Store:
+    """``:memory:`` or a file path: SQLite. A URL with another scheme is refused."""
+    scheme = urlsplit(db).scheme if "://" in db else ""
+    if scheme in POSTGRES_SCHEMES:
+        raise StoreError(
+            f"--db {db}: PostgreSQL stores are not supported by this version of wanmock; "
+            "use a SQLite file (--db PATH) shared by --workers"
+        )
+    if scheme:
+        raise StoreError(f"--db {db}: unknown store scheme {scheme!r}; give a file path")
+    return SqliteStore(db)
