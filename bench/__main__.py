@@ -13,6 +13,8 @@ so every figure is put next to its baseline from the same run:
 5. The dashboard's cost: polls per second of two identical ``wanmock serve`` processes,
    one with a dashboard poller (``bench/dashboard.py``, the page's once-a-second poll of
    ``/_mock/ui/state``) beside it, measured alternately in one run, as a ratio.
+6. Polls per second of ``--workers 2`` against ``--workers 1`` on one SQLite file
+   (``bench/workers.py``).
 4. A diagnostic with no sockets: each app's ASGI stack called directly for a poll, which
    isolates what wanmock adds per poll from the kernel and from core-sharing noise.
 6. One pytest test (create, ``run_until_idle``, poll, assert) through the ``wanmock``
@@ -41,7 +43,7 @@ from typing import Any
 
 import httpx
 
-from bench import fixture, inproc, servers
+from bench import fixture, inproc, servers, workers
 from bench.servers import BenchError, Server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,7 +53,7 @@ GOAL_RSS_MIB = 300.0
 GOAL_FIXTURE_RATIO = 1.5  # a wanmock test costs at most this many bare respx tests
 NOISY_OTHERS_CPU = 0.25  # cores used by other processes while a burst is counted
 AUTH = f"Authorization: Bearer {inproc.KEY}"
-SECTIONS = ("polls", "dashboard", "advance", "rss", "asgi", "fixture")
+SECTIONS = ("polls", "dashboard", "workers", "advance", "rss", "asgi", "fixture")
 GOAL_DASHBOARD_RATIO = 0.90
 
 warnings: list[str] = []
@@ -436,6 +438,8 @@ def report(results: dict[str, Any]) -> str:
             f"{seen.get('sections_sent', 0)} sections sent, mean answer "
             f"{seen.get('mean_answer_bytes') or 0:,.0f} bytes",
         ]
+    if results.get("workers"):
+        lines += workers.report(results["workers"])
     advance = results.get("advance")
     if advance:
         lines += [
@@ -585,6 +589,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results["polls"] = measure_polls(args, Path(tmp))
             if "dashboard" in sections:
                 results["dashboard"] = measure_dashboard(args, Path(tmp))
+            if "workers" in sections:
+                say("workers: wanmock serve --workers 1 and --workers 2, each on a SQLite file")
+                results["workers"] = workers.measure(
+                    args, Path(tmp), prepare_task, load, summarize, warn
+                )
             if "advance" in sections:
                 results["advance"] = measure_advance(args)
             if "rss" in sections:

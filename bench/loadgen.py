@@ -143,16 +143,29 @@ def machine_busy_seconds() -> float | None:
     return (user + nice + system) / os.sysconf("SC_CLK_TCK")
 
 
-def process_cpu_seconds(pid: int | None) -> float | None:
-    """User + system CPU of another process, from /proc (Linux); None elsewhere."""
-    if pid is None:
-        return None
+def _stat(pid: int) -> list[bytes] | None:
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
-            fields = stat.read().rsplit(b")", 1)[1].split()
+            return stat.read().rsplit(b")", 1)[1].split()
     except OSError:
         return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu_seconds(pid: int | None) -> float | None:
+    """User + system CPU of another process and its children (a server's workers), from
+    /proc (Linux); None elsewhere."""
+    if pid is None:
+        return None
+    own = _stat(pid)
+    if own is None:
+        return None
+    ticks = int(own[11]) + int(own[12])
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            fields = _stat(int(entry))
+            if fields is not None and int(fields[1]) == pid:  # its parent is the server
+                ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def build_request(url: str, headers: Sequence[str]) -> tuple[str, int, bytes]:
