@@ -37,7 +37,9 @@ def assert_clean(response: Any) -> None:
     response.json()
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(endpoint=st.sampled_from(JSON_ENDPOINTS), body=json_values)
 def test_hostile_json_bodies_never_cause_a_server_error(
     api: Api, endpoint: tuple[str, str], body: Any
@@ -46,7 +48,9 @@ def test_hostile_json_bodies_never_cause_a_server_error(
     assert_clean(api.client.request(method, path, json=body, headers=AUTH))
 
 
-@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     fields=st.dictionaries(
         st.sampled_from([*sorted(BODY), "duration", "quality", "callback_url", "model_params"]),
@@ -58,7 +62,9 @@ def test_hostile_create_fields_never_cause_a_server_error(api: Api, fields: dict
     assert_clean(api.create(**fields))
 
 
-@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(raw=st.binary(max_size=64))
 def test_hostile_bytes_never_cause_a_server_error(api: Api, raw: bytes) -> None:
     assert_clean(api.client.post("/v1/videos/generations", content=raw, headers=AUTH))

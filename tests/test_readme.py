@@ -116,3 +116,19 @@ def test_readme_verify_client_examples_work_as_written(tmp_path: Path) -> None:
     with running(*args, db=db) as server:
         rules = server.client.get("/_mock/scenarios").json()["rules"]
         assert rules and {r["source"] for r in rules} == {"file"}
+
+
+@needs_curl
+def test_readme_two_servers_on_one_store_share_the_clock(tmp_path: Path) -> None:
+    from mock_server.testing.embedded import free_port
+
+    block = blocks(section("One fake, several processes"), "sh")[1]
+    ports = {"8080": str(free_port()), "8081": str(free_port())}
+    script = re.sub(r"\b(8080|8081)\b", lambda m: ports[m.group(1)], block)
+    script = script.replace("wanmock serve", f"{sys.executable} -m mock_server serve")
+    script = "trap 'kill $(jobs -p)' EXIT\n" + script
+    out = subprocess.run(
+        ["bash", "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    ).stdout
+    moved, seen = (json.loads(found) for found in re.findall(r'\{"mode"[^{}]*\}', out))
+    assert seen == moved and seen["mode"] == "virtual"
