@@ -289,11 +289,16 @@ def measure_dashboard(args: argparse.Namespace, workdir: Path) -> dict[str, Any]
         warn(f"dashboard: polls with it open / without = {ratio:.2f}, goal >= 0.90")
     if not seen.get("polls") or seen.get("failures"):
         warn(f"dashboard: the poller did not poll cleanly: {seen}")
+    costs = (
+        without["median_server_cpu_us_per_request"],
+        with_ui["median_server_cpu_us_per_request"],
+    )
     return {
         "without": without,
         "with_dashboard": with_ui,
         "poller": seen,
         "ratio_rps": ratio,
+        "ratio_cpu_per_request": costs[0] / costs[1] if costs[0] and costs[1] else None,
         "goal_ratio": GOAL_DASHBOARD_RATIO,
         "goal_met": ratio >= GOAL_DASHBOARD_RATIO,
     }
@@ -434,6 +439,14 @@ def report(results: dict[str, Any]) -> str:
             f"   without {w['median_rps']:>9,.0f} rps   with {d['median_rps']:>9,.0f} rps"
             f"   with / without: {dash['ratio_rps']:.2f}"
             f"   (goal >= {dash['goal_ratio']:.2f}: {verdict(dash['goal_met'])})",
+            f"   server CPU per API poll: without {us(w['median_server_cpu_us_per_request'])},"
+            f" with {us(d['median_server_cpu_us_per_request'])}; without / with: "
+            + (
+                "n/a"
+                if dash["ratio_cpu_per_request"] is None
+                else f"{dash['ratio_cpu_per_request']:.2f}"
+            )
+            + "   (less sensitive to background load)",
             f"   the dashboard polled {seen.get('polls', 0)} times, "
             f"{seen.get('sections_sent', 0)} sections sent, mean answer "
             f"{seen.get('mean_answer_bytes') or 0:,.0f} bytes",
