@@ -21,67 +21,18 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
-from starlette.types import Receive, Scope, Send
 
 from mock_server.api import account, control, files, observe, results
-from mock_server.api.httpio import JSON, error_response, json_response, read_json
-from mock_server.api.traffic import ANSWER, Traffic
+from mock_server.api.httpio import error_response, json_response
+from mock_server.api.tasks import GetTask, create_generation
+from mock_server.api.traffic import Traffic
 from mock_server.api.ui import pages as ui
-from mock_server.domain import faults
 from mock_server.domain.errors import ApiError
 from mock_server.runtime.clock import idle
 from mock_server.runtime.config import Config, load_config
 from mock_server.service.fake import Fake
 
 log = logging.getLogger("wanmock")
-QUERY_AUTH_MESSAGE = "Invalid or expired token"
-
-
-def fake_of(request: Request) -> Fake:
-    fake: Fake = request.app.state.fake
-    return fake
-
-
-async def create_generation(request: Request) -> Response:
-    fake = fake_of(request)
-    try:
-        key = fake.authenticate(request.headers.get("authorization"))
-        body = await read_json(request, fake.config.max_body_bytes, param="model")
-        await fake.media.prefetch(body)  # --fetch-references only: probe unknown URLs
-        task = fake.create_task(key, body)
-    except ApiError as error:
-        return error_response(error)
-    request.state.task_id = task.id  # for the journal
-    request.state.key = key
-    code = task.plan.error_code
-    if code and not faults.is_known_task_error(code):
-        request.state.notes = [f"failure code {code!r} is not one of the real service's codes"]
-    return Response(fake.task_json(task), media_type=JSON)
-
-
-class GetTask:
-    """The poll, the call clients make most: a bare ASGI endpoint (a class, so Starlette
-    calls it as ASGI) with no Request or Response objects (DESIGN.md "Speed")."""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await get_task(scope, send)
-
-
-async def get_task(scope: Scope, send: Send) -> None:
-    fake: Fake = scope["app"].state.fake
-    authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
-    key = None
-    try:
-        key = fake.authenticate(authorization.decode("latin-1"), QUERY_AUTH_MESSAGE)
-        body = fake.task_json(fake.get_task(key, scope["path_params"]["task_id"]))
-        status, extra = 200, []
-    except ApiError as error:
-        body, status = orjson.dumps(error.body()), error.status
-        extra = [(k.lower().encode(), v.encode()) for k, v in error.headers.items()]
-    scope[ANSWER] = (key, status, body)
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
-    await send({"type": "http.response.start", "status": status, "headers": headers + extra})
-    await send({"type": "http.response.body", "body": body})
 
 
 async def http_error(request: Request, exc: Exception) -> Response:

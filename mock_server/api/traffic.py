@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.api.tasks import ANSWER, get_task
 from mock_server.domain import faults
 from mock_server.domain.errors import ApiError
 from mock_server.domain.scenarios import CREATE_PATH, Facts, Rule, add_fields
@@ -24,8 +25,6 @@ from mock_server.runtime.journal import TASK_PATH, Entry
 from mock_server.service.fake import Fake
 
 CAPTURED_TYPES = (b"application/json", b"text/")
-# Where the poll endpoint leaves (key, status, body) for the journal.
-ANSWER = "wanmock.answer"
 # Where a scenario leaves the unknown fields to add to this request's answer.
 EXTRA = "wanmock.extra_fields"
 MAX_CAPTURE = 64 * 1024
@@ -96,8 +95,9 @@ class Traffic:
         if path.startswith(TASK_PATH) and scope["method"] == "GET":
             # The poll handler leaves its answer in the scope: no wrapper on the hot path.
             self._note_poll_rate(fake, path, entry, started)
+            scope["path_params"] = {"task_id": path[len(TASK_PATH) :]}
             try:
-                await self.app(scope, receive, _decorated(send, extra, scope) if extra else send)
+                await get_task(scope, _decorated(send, extra, scope) if extra else send)
             finally:
                 entry.key, entry.status, entry.response = scope.get(ANSWER, (None, 0, None))
                 self._finish(fake, entry, started)
