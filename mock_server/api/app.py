@@ -67,9 +67,7 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
             runner.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await runner
-            await fake.outbox.aclose()  # attempts in flight give their claims back
-            fake.journal.flush()
-            fake.store.close()
+            await fake.aclose()
 
     app = Starlette(
         routes=[
@@ -115,17 +113,11 @@ async def background(fake: Fake) -> None:
     """Real clock: run side effects when due. Every mode: write the journal's batch off
     the request path, and pick up work other processes queued (tasks to settle,
     callbacks to retry) even when no request comes."""
-    runner = (
-        asyncio.create_task(fake.scheduler.run_forever()) if fake.clock.mode == "real" else None
-    )
+    runner = asyncio.create_task(fake.run_forever()) if fake.clock.mode == "real" else None
     try:
         while True:
             await idle(HOUSEKEEPING_SECONDS)
-            fake.sync()
-            if fake.journal.pending:
-                # In a worker thread: SQLite releases the GIL while it writes, so the
-                # batch costs the event loop (and the polls it serves) almost nothing.
-                await asyncio.to_thread(fake.journal.flush)
+            await fake.housekeeping()
     finally:
         if runner is not None:
             runner.cancel()

@@ -72,7 +72,7 @@ async def health(request: Request, fake: Fake) -> dict[str, Any]:
         "status": "ok",
         "version": __version__,
         "clock": clock_view(fake),
-        "tasks": fake.store.count_tasks(),
+        "tasks": fake.count_tasks(),
         "seed": fake.seed,
         "profile": fake.config.profile,
     }
@@ -178,13 +178,13 @@ async def get_keys(request: Request, fake: Fake) -> dict[str, Any]:
 async def get_callbacks(request: Request, fake: Fake) -> dict[str, Any]:
     """Every delivery and every attempt (mock_server/delivery/outbox.py), oldest first."""
     fake.settle_due()
-    return fake.outbox.describe(request.query_params.get("task_id"))
+    return fake.callbacks(request.query_params.get("task_id"))
 
 
 async def get_ledger(request: Request, fake: Fake) -> dict[str, Any]:
     key = request.query_params.get("key")
     balances = {k: b.to_json() for k, b in fake.balances().items() if key in (None, k)}
-    entries = [e.to_json() for e in fake.store.ledger_entries(key)]
+    entries = [e.to_json() for e in fake.ledger_entries(key)]
     return {"entries": entries, "balances": balances}
 
 

@@ -44,7 +44,7 @@ def file_api(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         try:
             key = fake.authenticate(request.headers.get("authorization"))
             request.state.key = key  # for the journal
-            fake.media.uploads.purge_expired()
+            fake.uploads.purge_expired()
             answer = await handler(request, fake, key)
             return json_response({"success": True, "code": 200, **answer})
         except ApiError as error:
@@ -75,7 +75,7 @@ async def _keep(
     default_path: str | None = None,
 ) -> dict[str, Any]:
     """Check a staged file's type and names, file it, answer with its record."""
-    store = fake.media.uploads
+    store = fake.uploads
     try:
         with staged.open("rb") as handle:
             head = handle.read(16)
@@ -98,7 +98,7 @@ async def _keep(
 
 
 async def upload_stream(request: Request, fake: Fake, key: str) -> dict[str, Any]:
-    store = fake.media.uploads
+    store = fake.uploads
     limit = fake.config.max_file_bytes
     content_type, options = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in options:
@@ -125,7 +125,7 @@ async def upload_stream(request: Request, fake: Fake, key: str) -> dict[str, Any
 
 
 async def upload_base64(request: Request, fake: Fake, key: str) -> dict[str, Any]:
-    store = fake.media.uploads
+    store = fake.uploads
     limit = fake.config.max_file_bytes
     body = await _json_object(request, limit * 4 // 3 + 64 * 1024)
     data = body.get("base64_data")
@@ -166,7 +166,7 @@ async def upload_url(request: Request, fake: Fake, key: str) -> dict[str, Any]:
             "URL download failed: this wanmock server makes no outbound requests; start it "
             "with --fetch-references (WANMOCK_FETCH_REFERENCES=true) to upload from a URL",
         )
-    store = fake.media.uploads
+    store = fake.uploads
     staged = store.staging_path()
     try:
         await download(url, staged, fake.config.max_file_bytes)
@@ -218,15 +218,15 @@ async def list_files(request: Request, fake: Fake, key: str) -> dict[str, Any]:
     default_size, max_size = catalog.FILE_PAGE_SIZE
     page = _positive(query.get("page"), 1, "page")
     size = _positive(query.get("pageSize") or query.get("page_size"), default_size, "pageSize")
-    total, records = fake.media.uploads.page(key, page, min(size, max_size))
+    total, records = fake.uploads.page(key, page, min(size, max_size))
     files = [uploads.file_view(record, fake.base_url) for record in records]
     return {"msg": "success", "data": {"total": total, "page": page, "files": files}}
 
 
 async def quota(request: Request, fake: Fake, key: str) -> dict[str, Any]:
     group = fake.keys[key].user_group
-    limit = fake.media.uploads.quota(group)
-    used = fake.media.uploads.count(key)
+    limit = fake.uploads.quota(group)
+    used = fake.uploads.count(key)
     data = {
         "user_group": group,
         "used_files": used,
@@ -240,15 +240,15 @@ async def quota(request: Request, fake: Fake, key: str) -> dict[str, Any]:
 
 async def delete_file(request: Request, fake: Fake, key: str) -> dict[str, Any]:
     file_id = request.path_params["file_id"]
-    fake.media.uploads.delete(key, file_id)
+    fake.uploads.delete(key, file_id)
     return {"msg": "File deleted successfully", "data": {"file_id": file_id}}
 
 
 async def serve_file(request: Request) -> Response:
     """``file_url`` and ``download_url``: public until the file expires or is deleted."""
     fake: Fake = request.app.state.fake
-    record = fake.media.uploads.get(request.path_params["file_id"])
-    path = fake.media.uploads.path(record.file_id) if record else None
+    record = fake.uploads.get(request.path_params["file_id"])
+    path = fake.uploads.path(record.file_id) if record else None
     if record is None or path is None or not path.exists():
         return failure(FileApiError(404, "File not found or expired"))
     headers = {}

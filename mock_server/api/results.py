@@ -111,7 +111,7 @@ async def serve_result(request: Request) -> Response:
     if task is None or index >= task.plan.results or fake.observe(task).status != "completed":
         return storage_error(404, "NoSuchKey", "The specified key does not exist")
     spec = clip_spec(fake, task)
-    path = await fake.media.renders.get(spec)
+    path = await fake.result_file(spec)
     return file_response(request, path, "video/mp4")
 
 

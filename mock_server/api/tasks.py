@@ -33,7 +33,7 @@ async def create_generation(request: Request) -> Response:
     try:
         key = fake.authenticate(request.headers.get("authorization"))
         body = await read_json(request, fake.config.max_body_bytes, param="model")
-        await fake.media.prefetch(body)  # --fetch-references only: probe unknown URLs
+        await fake.prefetch_references(body)  # --fetch-references only: probe unknown URLs
         task = fake.create_task(key, body)
     except ApiError as error:
         return error_response(error)

@@ -196,15 +196,14 @@ class Traffic:
         raise DroppedConnection()
 
     def _note_poll_rate(self, fake: Fake, path: str, entry: Entry, now: float) -> None:
-        last = fake.last_poll.get(path)
-        fake.last_poll[path] = now
-        if last is not None and now - last < fake.config.poll_interval_min:
-            entry.poll_gap = (now - last, fake.config.poll_interval_min)
+        gap = fake.note_poll(path, now)
+        if gap is not None and gap < fake.config.poll_interval_min:
+            entry.poll_gap = (gap, fake.config.poll_interval_min)
 
     def _finish(self, fake: Fake, entry: Entry, started: float) -> None:
         if not entry.recorded:
             entry.latency_ms = (monotonic() - started) * 1000
-            fake.journal.record(entry)
+            fake.record(entry)
 
 
 def _decorated(send: Send, extra: dict[str, Any], scope: Scope) -> Send:

@@ -10,13 +10,15 @@ lookup and never a round trip (docs/ARCHITECTURE.md). It imports no web framewor
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import secrets
 import string
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -25,27 +27,28 @@ from mock_server.delivery.attempt import Sender
 from mock_server.delivery.outbox import Outbox
 from mock_server.domain import billing, lifecycle, scenarios, validation
 from mock_server.domain.catalog import TIMING_PROFILES
-from mock_server.domain.errors import ApiError, invalid, invalid_task_id, task_not_found
-from mock_server.domain.keys import KeyInfo, parse_key_spec
+from mock_server.domain.errors import ApiError, invalid_task_id, task_not_found
+from mock_server.domain.keys import KeyInfo
 from mock_server.domain.lifecycle import Observation
-from mock_server.domain.models import LedgerEntry, Outcome, Plan, ReferenceInfo, Task
+from mock_server.domain.models import Plan, ReferenceInfo, Task
 from mock_server.domain.scenarios import CREATE_PATH, Facts, Scenarios
 from mock_server.domain.taskview import task_object
+from mock_server.media.clips import ClipSpec
 from mock_server.media.references import Media
+from mock_server.media.uploads import Uploads
 from mock_server.runtime.clock import Clock, VirtualClock, make_clock, wall_time
 from mock_server.runtime.config import Config
-from mock_server.runtime.journal import Journal, Row
+from mock_server.runtime.journal import Entry, Journal, Row
 from mock_server.runtime.scheduler import Scheduler
 from mock_server.service.cache import TaskCache
 from mock_server.service.rulebook import RuleBook
+from mock_server.service.steering import Steering
 from mock_server.store.open import open_store
 from mock_server.store.protocols import Store
 
 TASK_ID_RE = re.compile(r"task-unified-\d{1,12}-[a-z0-9]{8}")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 AUTH_MESSAGE = "Invalid authentication credentials"
-# Conditional changes that lost a race are retried this often before giving up.
-RETRIES = 8
 
 
 def _http_sender(config: Config) -> Sender:
@@ -62,7 +65,7 @@ def fresh_seed() -> int:
 
 
 @dataclass
-class Fake:
+class Fake(Steering):
     """One fake EvoLink account service, as one process sees the shared store."""
 
     config: Config
@@ -321,142 +324,49 @@ class Fake:
         self.tasks.keep_view(task.id, seen, body)
         return body
 
-    # -- time -----------------------------------------------------------------------
+    # -- what the HTTP layer asks of the process --------------------------------------------
 
-    async def on_request(self) -> None:
-        """Stepped clock: every API request moves the shared clock one step first."""
-        step = self.clock.on_request()
-        if not step:
-            return
-        now, rev = self.store.step_clock(step, self.clock.now())
-        self._wrote(rev)
-        if self.scheduler.busy:
-            # A callback attempt is in flight and its receiver may be calling us from
-            # its webhook: move time, leave the events to the run already going.
-            self.clock.set(now)
-        else:
-            await self.scheduler.run_until(now)
+    @property
+    def uploads(self) -> Uploads:
+        """The file service's operations (media/uploads.py)."""
+        return self.media.uploads
 
-    async def advance(self, seconds: float) -> float:
-        if not self.clock.can_advance():
-            raise ApiError(
-                409,
-                "The real clock cannot be advanced; start with --clock virtual",
-                param="seconds",
-                error_type="invalid_request_error",
-            )
+    async def prefetch_references(self, body: object) -> None:
+        """``--fetch-references`` only: download and probe reference URLs not known yet."""
+        await self.media.prefetch(body)
+
+    async def result_file(self, spec: ClipSpec) -> Path:
+        """The rendered result video of this size and length (rendered once, cached)."""
+        return await self.media.renders.get(spec)
+
+    def note_poll(self, path: str, at: float) -> float | None:
+        """Seconds since the last poll of ``path`` (None for the first): for the journal's
+        note on clients that poll too fast."""
+        last = self.last_poll.get(path)
+        self.last_poll[path] = at
+        return None if last is None else at - last
+
+    def record(self, entry: Entry) -> None:
+        """Journal one request (written in a batch off the request path)."""
+        self.journal.record(entry)
+
+    async def housekeeping(self) -> None:
+        """The background step: catch up with other processes, write the journal batch
+        (in a worker thread: SQLite releases the GIL while it writes)."""
         self.sync()
-        target = self.clock.now() + seconds
-        await self.scheduler.run_until(target)
-        now, rev = self.store.move_clock(target)
-        self._wrote(rev)
-        self.clock.set(now)
-        return self.clock.now()
+        if self.journal.pending:
+            await asyncio.to_thread(self.journal.flush)
 
-    def settle_due(self) -> None:
-        self.scheduler.run_due_sync(self.clock.now())
+    async def run_forever(self) -> None:
+        """Real clock: make side effects happen when they are due."""
+        await self.scheduler.run_forever()
 
-    async def run_due(self) -> None:
-        """Run every event due now, callback attempts included (any clock)."""
-        await self.scheduler.run_until(self.clock.now())
-
-    # -- billing confirmation ---------------------------------------------------------
-
-    def _settle(self, task_id: str, due: float) -> None:
-        """Bill an ended task once, whichever process gets there first."""
-        task = self.store.get_task(task_id)
-        for _ in range(RETRIES):
-            if task is None or task.settled or task.plan.finish > due:
-                if task is not None:
-                    self.tasks.refresh(task)
-                return
-            charge = self.charge_of(task)
-            entries = billing.settlement(task.key, task.id, task.reserved, charge, due)
-            url = task.request.callback_url
-            # the callback body is what a poll answers now (byte for byte), queued with
-            # the money
-            body = orjson.dumps(self.task_body(task)) if url else b""
-            callbacks = Outbox.rows(task.id, url, body, due)
-            settled = self.store.settle(task, entries, callbacks)
-            if settled is not None:
-                self._wrote(settled.rev)
-                self.tasks.refresh(settled)
-                if callbacks:
-                    self.outbox.schedule(task.id, due)
-                return
-            task = self.store.get_task(task_id)
-
-    def charge_of(self, task: Task) -> Decimal | None:
-        """What an ended task is charged: its price on success, nothing otherwise."""
-        if task.plan.outcome != "completed":
-            return None
-        model = self.config.models[task.request.model]
-        return billing.request_cost(model, task.request, task.input_seconds)
-
-    # -- control --------------------------------------------------------------------
-
-    def control_task(self, task_id: str) -> Task:
-        task = self.store.get_task(task_id)
-        if task is None:
-            raise task_not_found()
-        self.tasks.refresh(task)
-        return task
-
-    def force(
-        self,
-        task_id: str,
-        outcome: Outcome,
-        code: str | None = None,
-        message: str | None = None,
-        forced: str = "control",
-    ) -> Task:
-        """End a task now with ``outcome``; a task already ended is left as it is."""
-        task = self.control_task(task_id)
-        now = self.clock.now()
-        for _ in range(RETRIES):
-            plan = lifecycle.end_now(task.plan, now, outcome, code, message, forced)
-            if plan is task.plan:
-                return task
-            changed = self.store.update_plan(task, plan)
-            if changed is not None:
-                self._wrote(changed.rev)
-                self.tasks.refresh(changed)
-                self.scheduler.add(plan.finish, "settle", task.id)
-                self.scheduler.run_due_sync(now)
-                return self.control_task(task_id)
-            task = self.control_task(task_id)
-        return task
-
-    def put_keys(self, keys: Mapping[str, Mapping[str, Any]]) -> None:
-        """Create or update keys; ``credits`` sets the available balance exactly."""
-        now = self.clock.now()
-        infos: dict[str, KeyInfo] = {}
-        credits: dict[str, Decimal] = {}
-        for key, spec in keys.items():
-            infos[key] = parse_key_spec(
-                key, spec, self.keys.get(key, KeyInfo()), self.config.models
-            )
-            if "credits" in spec:
-                try:
-                    credits[key] = billing.parse_credits(spec["credits"])
-                except ValueError as exc:
-                    raise invalid(f"keys.{key}.credits", str(exc)) from None
-
-        def grants(key: str, available: Decimal) -> list[LedgerEntry]:
-            if key not in credits:
-                return []
-            return billing.credit_grants(key, credits[key], available, now)
-
-        self.store.put_keys({k: v.to_json() for k, v in infos.items()}, grants)
-        self.keys.update(infos)
-
-    def balance(self, key: str) -> billing.Balance:
-        self.settle_due()
-        return self.store.balance(key)
-
-    def balances(self) -> dict[str, billing.Balance]:
-        self.settle_due()
-        return self.store.balances()
+    async def aclose(self) -> None:
+        """Attempts in flight give their claims back; the journal is written; the store
+        closes."""
+        await self.outbox.aclose()
+        self.journal.flush()
+        self.store.close()
 
     def reset(self) -> None:
         """Forget everything but the configuration; a virtual clock goes back to its start.
