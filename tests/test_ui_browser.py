@@ -312,3 +312,18 @@ def test_dashboard_journal_filters_by_task(tab: Page) -> None:
     )
     assert f"/v1/tasks/{one['id']}" in journal.inner_text()
     assert tab.page.url.endswith(f"/_mock/ui?task={one['id']}")  # a link that keeps the filter
+
+
+def test_dashboard_labels_every_control(tab: Page) -> None:
+    create(tab.server)
+    tab.page.locator("#tasks-body article").first.wait_for()
+    unlabelled = tab.page.evaluate(
+        """() => Array.from(document.querySelectorAll('input, select, textarea'))
+            .filter(e => e.type !== 'hidden' && e.labels.length === 0).map(e => e.id || e.name)"""
+    )
+    assert unlabelled == []
+    nameless = tab.page.evaluate(
+        """() => Array.from(document.querySelectorAll('button'))
+            .filter(b => !b.textContent.trim()).map(b => b.outerHTML)"""
+    )
+    assert nameless == []
