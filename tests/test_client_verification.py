@@ -165,6 +165,15 @@ def gives_up_on_a_stall(base_url: str, api_key: str, request: dict[str, Any]) ->
     return reference_outcome(task)
 
 
+def waits_on_a_failed_task(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    with session(base_url, api_key) as http:
+        task = call(http, "POST", "/v1/videos/generations", json=request)
+        while task["status"] != "completed":  # a failed task: wait on, forever
+            time.sleep(PAUSE)
+            task = call(http, "GET", f"/v1/tasks/{task['id']}")
+    return reference_outcome(task)
+
+
 def reference_outcome(task: dict[str, Any]) -> Outcome:
     if task["status"] == "completed":
         return Outcome.completed(task["results"])
@@ -180,6 +189,7 @@ def verify(
     examples: int = 8,
     max_retry_after: int = 0,
     seed: int = 0,
+    max_requests: int = 60,
 ) -> Result:
     options = Options(
         examples=examples,
@@ -187,7 +197,7 @@ def verify(
         step=30,
         max_retry_after=max_retry_after,
         timeout=10,
-        max_requests=60,
+        max_requests=max_requests,
         shrink_seconds=1,
         replay_file=tmp_path / "failure.json",
     )
@@ -273,6 +283,20 @@ def test_verify_client_catches_a_client_that_takes_a_stall_at_zero_for_death(
         "the task completed but the client reported failed" in found["client_reports_right_result"]
     )
     assert result.failure is not None and result.failure.case.world.progress_points
+
+
+def test_verify_client_stops_a_client_polling_an_ended_task_and_shrinks_it_quickly(
+    tmp_path: Path,
+) -> None:
+    started = time.monotonic()
+    result = verify(waits_on_a_failed_task, tmp_path, examples=20, max_requests=500)
+    found = broken(result)
+    assert "kept polling a task that had ended" in found["client_terminates"]
+    assert result.failure is not None
+    world = result.failure.case.world
+    assert (world.queue_seconds, world.processing_seconds) == (0, 1) and world.error_code
+    assert len(result.failure.run.journal) <= 15  # reruns stop soon after the end
+    assert time.monotonic() - started < 30
 
 
 TINY_CLIENT = """

@@ -79,6 +79,7 @@ def client_terminates(run: ClientRun) -> None:
             and e["response"].get("status") in ("completed", "failed")
         ]
         also = f"; it polled the task {len(ended)} times after it had ended" if ended else ""
+        also = "" if "ended" in run.detail else also
         raise fail(
             f"the client did not stop: {run.detail}{also}",
             requests=len(run.journal),

@@ -95,10 +95,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--shrink-seconds",
         type=_positive(float),
-        default=30.0,
+        default=20.0,
         metavar="SECONDS",
-        help="wall seconds hypothesis may spend shrinking a failure (30); a few greedy "
-        "simplifications follow",
+        help="wall seconds shrinking a failure may take (20): hypothesis, then greedy "
+        "simplifications; a slow failure (a client that does not stop) is shrunk greedily, "
+        "each rerun given only what reproduces it",
     )
     parser.add_argument(
         "--min-poll-interval",

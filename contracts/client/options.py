@@ -22,7 +22,7 @@ class Options:
     max_requests: int = 500  # API requests one run may make before it counts as runaway
     step: float = 10.0  # server seconds a request moves the stepped clock
     max_retry_after: int = 1  # real seconds a polite client waits per transient
-    shrink_seconds: float = 30.0  # wall seconds hypothesis may spend shrinking a failure
+    shrink_seconds: float = 20.0  # wall seconds shrinking a failure may take
     min_poll_interval: float = 0.01  # wall seconds between polls under which polling is tight
     replay_file: Path | None = Path("wanmock-client-failure.json")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from contracts.checks import Outcome
 from contracts.checks.client import ClientRun
 from contracts.checks.pacing import pace, poll_intervals
 from contracts.client.cases import cases, client_request, simpler_requests
+from contracts.client.limits import Limits, shrink_limits, watchdog
 from contracts.client.options import Example, Options, Result
 from contracts.client.report import ClientReport
 from contracts.client.runner import (
@@ -37,7 +39,7 @@ from contracts.client.runner import (
     run_callable,
     run_command,
 )
-from contracts.client.world import Case
+from contracts.client.world import Case, ServerWorld
 from mock_server.runtime.clock import monotonic
 from mock_server.testing.embedded import ServerThread
 from mock_server.testing.receiver import Receiver, Script
@@ -46,7 +48,8 @@ CLIENT_CHECKS = checks.collect(checks.client, checks.pacing)
 # Server seconds the verifier moves after a run, so the task ends and every callback
 # attempt is made before the task is judged: past the longest world (60 + 180 s).
 SETTLE_SECONDS = 3600.0
-CANNOT_RUN = (126, 127)  # the shell's "not executable" and "not found"
+CANNOT_RUN = (126, 127)
+SLOW_RUN = 3.0  # wall seconds: a failing run slower than this is shrunk greedily only  # the shell's "not executable" and "not found"
 
 
 class CannotRun(Exception):
@@ -82,6 +85,10 @@ class Verifier:
         self.smallest: Case | None = None
         self.seen: dict[str, list[Outcome]] = {}
         self.intervals: list[float] = []  # every poll interval the search observed
+        self.user = Limits(options.timeout, options.max_requests)
+        self.broken: set[str] = set()  # the checks the first failure broke: its class
+        self.slowest_pass = 0.0  # wall seconds of the slowest run that kept the contract
+        self.last_note = 0.0
 
     # -- the search ---------------------------------------------------------------------
 
@@ -107,38 +114,71 @@ class Verifier:
             pass  # the shrinker only ever tries smaller worlds: the last failure stands
         found = self.smallest
         assert found is not None
-        self.phase = "polish"  # a few runs, not time-boxed
-        failure = self.cache[_key(self.polish(found))]
+        self.phase = "polish"  # a few runs, within what is left of the shrinking time
+        try:
+            found = self.polish(found)
+        except _OutOfTime:
+            found = self.smallest or found
+        failure = self.cache[_key(found)]
         for outcome in failure.outcomes:
             self.seen.setdefault(outcome.check.name, []).append(outcome)
         return Result(1, self.examples, self.shrinks, failure, self.seen, self.intervals)
 
     def breaks(self, case: Case) -> bool:
-        """The condition ``find`` looks for: this world breaks the client."""
+        """The condition ``find`` looks for: this world breaks the client. Once a failure
+        is known, only a failure of the same class (a check it broke) counts, so
+        shrinking never wanders off to another bug."""
         key = _key(case)
         if key in self.cache:
-            return bool(self.cache[key].violations)
+            return self._same_class(self.cache[key])
         shrinking = self.phase != "search"
-        if self.phase == "shrink" and monotonic() > self.shrink_deadline:
+        if shrinking and monotonic() > self.shrink_deadline:
             raise _OutOfTime  # the smallest failure so far stands
         example = self.run(case)
         self.cache[key] = example
         self.report.tried(example, self.phase, None if shrinking else self.examples + 1)
-        if example.violations:
-            self.smallest = case
         if shrinking:
             self.shrinks += 1
+            if self._same_class(example):
+                self.smallest = case
+            self._progress()
+            return self._same_class(example)
+        self.examples += 1
+        self._show(example)
+        if example.violations:
+            self.smallest = case
+            self.broken = {v.check for v in example.violations}
+            self.phase = "shrink"
+            self.shrink_deadline = monotonic() + self.options.shrink_seconds
+            self.report.note(
+                f"shrinking to the smallest world that breaks the client "
+                f"({', '.join(sorted(self.broken))}; at most {self.options.shrink_seconds:g} s)…"
+            )
+            self.last_note = monotonic()
+            if "client_terminates" in self.broken or example.attempt.seconds > SLOW_RUN:
+                # Hypothesis tries dozens of near neighbours; with runs this slow the
+                # greedy polish (biggest simplification first) gets further in the time.
+                raise _OutOfTime
         else:
-            self.examples += 1
-            self._show(example)
-            if example.violations:
-                self.phase = "shrink"
-                self.shrink_deadline = monotonic() + self.options.shrink_seconds
-                self.report.note("shrinking to the smallest world that breaks the client…")
-            else:
-                for outcome in example.outcomes:
-                    self.seen.setdefault(outcome.check.name, []).append(outcome)
+            self.slowest_pass = max(self.slowest_pass, example.attempt.seconds)
+            for outcome in example.outcomes:
+                self.seen.setdefault(outcome.check.name, []).append(outcome)
         return bool(example.violations)
+
+    def _same_class(self, example: Example) -> bool:
+        found = {v.check for v in example.violations}
+        return bool(found & self.broken) if self.broken else bool(found)
+
+    def _progress(self) -> None:
+        """While shrinking, a line every few seconds: the work is going on."""
+        if monotonic() - self.last_note < 3 or self.smallest is None:
+            return
+        self.last_note = monotonic()
+        left = max(0.0, self.shrink_deadline - monotonic())
+        self.report.note(
+            f"  … {self.shrinks} shrinking runs, {left:.0f} s left; smallest so far: "
+            f"{self.smallest.world.describe('callback_url' in self.smallest.request)}"
+        )
 
     def polish(self, case: Case) -> Case:
         """Greedy last steps after hypothesis: simpler worlds, then a simpler request,
@@ -185,7 +225,10 @@ class Verifier:
         self.control("POST", "/scenarios", world.rules())
         request = client_request(case.request, self.receiver.url)
         start = float(self.control("GET", "/clock")["now"])
-        attempt = self._attempt(request, start)
+        limits, cut = self._limits(world)
+        attempt = self._attempt(request, start, limits)
+        if attempt.problem == "timeout" and cut:
+            raise _OutOfTime  # cut short by the shrinking deadline: it proves nothing
         if attempt.exit_status in CANNOT_RUN and not self.cache:
             raise CannotRun(attempt.detail or f"exit status {attempt.exit_status}")
         limit = self.options.max_requests + 100
@@ -201,31 +244,34 @@ class Verifier:
             tasks=[tasks[t] for t in made if t in tasks],
             problem=attempt.problem,
             detail=attempt.detail,
-            timeout=self.options.timeout,
+            timeout=limits.seconds,
             extra_fields=world.fields,
             min_poll_interval=self.options.min_poll_interval,
         )
         return Example(case, run, checks.run(run, CLIENT_CHECKS), attempt)
 
-    def _attempt(self, request: dict[str, Any], start: float) -> Attempt:
+    def _limits(self, world: ServerWorld) -> tuple[Limits, bool]:
+        """The user's limits while searching; while shrinking, what reproduces the known
+        failure, and never past the shrinking deadline (True: the deadline cut them)."""
+        if self.phase == "search":
+            return self.user, False
+        limits = shrink_limits(
+            self.user,
+            world,
+            self.options.step,
+            self.slowest_pass,
+            "client_terminates" in self.broken,
+        )
+        left = max(0.5, self.shrink_deadline - monotonic())
+        return replace(limits, seconds=min(limits.seconds, left)), left < limits.seconds
+
+    def _attempt(self, request: dict[str, Any], start: float, limits: Limits) -> Attempt:
         base_url, key = self.server.base_url, self.server.api_key
-        step, budget = self.options.step, self.options.max_requests
-        started = monotonic()
-
-        def runaway() -> str | None:
-            now = float(self.control("GET", "/clock")["now"])
-            made = round((now - start) / step)
-            if made > budget:
-                return (
-                    f"{made} API requests in {monotonic() - started:.1f} s "
-                    f"(the limit is {budget}; an honest client needs a few dozen)"
-                )
-            return None
-
+        runaway = watchdog(lambda path: self.control("GET", path), start, self.options.step, limits)
         if isinstance(self.client, CommandClient):
             env = client_env(base_url, key, request)
-            return run_command(self.client, env, self.options.timeout, runaway)
-        return run_callable(self.client, (base_url, key, request), self.options.timeout, runaway)
+            return run_command(self.client, env, limits.seconds, runaway)
+        return run_callable(self.client, (base_url, key, request), limits.seconds, runaway)
 
 
 def _key(case: Case) -> str:
