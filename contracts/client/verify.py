@@ -48,8 +48,8 @@ CLIENT_CHECKS = checks.collect(checks.client, checks.pacing)
 # Server seconds the verifier moves after a run, so the task ends and every callback
 # attempt is made before the task is judged: past the longest world (60 + 180 s).
 SETTLE_SECONDS = 3600.0
-CANNOT_RUN = (126, 127)
-SLOW_RUN = 3.0  # wall seconds: a failing run slower than this is shrunk greedily only  # the shell's "not executable" and "not found"
+CANNOT_RUN = (126, 127)  # the shell's "not executable" and "not found"
+SLOW_RUN = 3.0  # wall seconds: a failing run slower than this is shrunk greedily only
 
 
 class CannotRun(Exception):
