@@ -49,6 +49,7 @@ CLIENT_CHECKS = checks.collect(checks.client, checks.pacing)
 # attempt is made before the task is judged: past the longest world (60 + 180 s).
 SETTLE_SECONDS = 3600.0
 CANNOT_RUN = (126, 127)  # the shell's "not executable" and "not found"
+POLISH_SECONDS = 2.0
 SLOW_RUN = 3.0  # wall seconds: a failing run slower than this is shrunk greedily only
 
 
@@ -82,6 +83,7 @@ class Verifier:
         self.shrinks = 0
         self.phase = "search"  # then "shrink" (hypothesis, time-boxed), then "polish"
         self.shrink_deadline = 0.0
+        self.shrink_end = 0.0
         self.smallest: Case | None = None
         self.seen: dict[str, list[Outcome]] = {}
         self.intervals: list[float] = []  # every poll interval the search observed
@@ -115,6 +117,7 @@ class Verifier:
         found = self.smallest
         assert found is not None
         self.phase = "polish"  # a few runs, within what is left of the shrinking time
+        self.shrink_deadline = max(self.shrink_end, monotonic() + POLISH_SECONDS)
         try:
             found = self.polish(found)
         except _OutOfTime:
@@ -149,7 +152,10 @@ class Verifier:
             self.smallest = case
             self.broken = {v.check for v in example.violations}
             self.phase = "shrink"
-            self.shrink_deadline = monotonic() + self.options.shrink_seconds
+            self.shrink_end = monotonic() + self.options.shrink_seconds
+            # Hypothesis gets 60 % of the time; the greedy polish what is left, at least
+            # POLISH_SECONDS, since its first steps are the biggest.
+            self.shrink_deadline = monotonic() + 0.6 * self.options.shrink_seconds
             self.report.note(
                 f"shrinking to the smallest world that breaks the client "
                 f"({', '.join(sorted(self.broken))}; at most {self.options.shrink_seconds:g} s)…"
