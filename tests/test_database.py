@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
+
+from mock_server.runtime.config import Config
+from mock_server.service.fake import Fake
+from mock_server.store.database import StoreClosed
 from mock_server.store.sqlite import SqliteStore
+from tests.conftest import BODY, KEY
 
 
 def dump(store: SqliteStore) -> list[str]:
@@ -23,3 +30,18 @@ def test_database_memory_stores_share_nothing() -> None:
     first.init_state(clock_start=1.0, seed=1, secret="aa")
     assert second.state().clock_start is None
     assert SqliteStore(":memory:").state() == second.state()
+
+
+def test_database_memory_store_opened_after_a_used_one_closed_is_empty(tmp_path: Path) -> None:
+    used = Fake(Config(db=":memory:", clock="virtual"))
+    used.create_task(KEY, BODY)
+    asyncio.run(used.advance(3600))
+    used.store.close()
+    assert dump(SqliteStore(":memory:")) == dump(SqliteStore(str(tmp_path / "state.db")))
+
+
+def test_database_closed_memory_store_refuses_use() -> None:
+    store = SqliteStore(":memory:")
+    store.close()
+    with pytest.raises(StoreClosed):
+        store.state()

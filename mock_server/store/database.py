@@ -11,7 +11,6 @@ a transaction is the unit of agreement between every process sharing the file
 from __future__ import annotations
 
 import contextlib
-import functools
 import mmap
 import sqlite3
 import threading
@@ -19,6 +18,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+
+from mock_server.store import memory
 
 BUSY_TIMEOUT_MS = 30_000
 # The WAL-index header (https://www.sqlite.org/walformat.html, "2.1 The WAL-Index
@@ -42,6 +43,7 @@ def _ge(a: str, b: str) -> int:
 
 # What a closed store raises: a caller shutting down may meet it and give up quietly.
 StoreClosed = sqlite3.ProgrammingError
+_CLOSED = memory.closed_connection()  # a closed store's connection: any use raises
 
 
 class ChangeSignal:
@@ -76,32 +78,16 @@ class ChangeSignal:
             self._map = None
 
 
-def apply_schemas(db: sqlite3.Connection, schemas: tuple[str, ...]) -> None:
-    for schema in schemas:
-        for statement in schema.split(";"):
-            if statement.strip():
-                db.execute(statement)
-
-
-@functools.cache
-def _template(schemas: tuple[str, ...]) -> tuple[sqlite3.Connection, threading.Lock]:
-    """An empty in-memory store with ``schemas`` applied, made once per process.
-
-    A fresh ``:memory:`` store is a page copy of it (``_copy_template``): the pytest
-    fixture makes one store per test, and running the schema's statements costs several
-    times the copy. It is never written after it is built, so every copy is the same
-    empty store the statements would have made."""
-    db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-    db.execute("BEGIN IMMEDIATE")
-    apply_schemas(db, schemas)
-    db.execute("COMMIT")
-    return db, threading.Lock()
-
-
-def _copy_template(schemas: tuple[str, ...], target: sqlite3.Connection) -> None:
-    template, lock = _template(schemas)
-    with lock:
-        template.backup(target)
+def configure(db: sqlite3.Connection) -> None:
+    """What every connection to a store needs, file or memory."""
+    db.row_factory = sqlite3.Row
+    # Credits are decimal strings; these keep SQL's arithmetic on them exact, so a
+    # reservation can be one conditional UPDATE (store/ledger.py).
+    db.create_function("dec_add", 2, _add, deterministic=True)
+    db.create_function("dec_sub", 2, _sub, deterministic=True)
+    db.create_function("dec_ge", 2, _ge, deterministic=True)
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA synchronous=NORMAL")
 
 
 class Database:
@@ -112,26 +98,17 @@ class Database:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
-        # Credits are decimal strings; these keep SQL's arithmetic on them exact, so a
-        # reservation can be one conditional UPDATE (store/ledger.py).
-        self._db.create_function("dec_add", 2, _add, deterministic=True)
-        self._db.create_function("dec_sub", 2, _sub, deterministic=True)
-        self._db.create_function("dec_ge", 2, _ge, deterministic=True)
-        self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        if self.path == ":memory:":
-            _copy_template(self.SCHEMAS, self._db)
+        if self.path == ":memory:":  # a copy of a template, maybe a used one emptied
+            self._db = memory.open_store(self.SCHEMAS, configure)
         else:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            configure(self._db)
+            self._db.execute("PRAGMA journal_mode=WAL")
             with self.transaction() as db:
                 self.prepare(db)
-                apply_schemas(db, self.SCHEMAS)
+                memory.apply_schemas(db, self.SCHEMAS)
         self.signal = ChangeSignal(self.path)
 
     def prepare(self, db: sqlite3.Connection) -> None:
@@ -161,6 +138,13 @@ class Database:
                 db.execute(f"DELETE FROM {table}")
 
     def close(self) -> None:
+        """Close the store; using it after raises ``StoreClosed``."""
         with self._lock:
             self.signal.close()
-            self._db.close()
+            db, self._db = self._db, _CLOSED
+            if db is _CLOSED:
+                return
+            if self.path == ":memory:":
+                memory.close_store(self.SCHEMAS, db)
+            else:
+                db.close()
