@@ -161,14 +161,22 @@ class EmbeddedFake(ControlMethods):
         """A respx side effect: answer from the fake, for sync and async clients alike."""
         return self._bridge.handle(request)
 
-    def route(self) -> Any:
-        """Start routing the real hosts to this fake; everything else passes through."""
-        import respx
+    def _route(self, request: httpx.Request) -> Any:
+        """The one route's side effect: the real hosts' requests answered, others passed on
+        (respx takes a request returned as "pass through")."""
+        if request.url.host in REAL_HOSTS:
+            return self._bridge.handle(request)
+        return request
 
-        router = respx.mock(assert_all_called=False, assert_all_mocked=False, using="httpx")
-        for host in REAL_HOSTS:
-            router.route(host=host).mock(side_effect=self.handle)
-        router.route().pass_through()
+    def route(self) -> Any:
+        """Start routing the real hosts to this fake; everything else passes through.
+
+        One route on httpx's clients (``using="httpx"``): respx builds a mock object per
+        route and patches per target, which shows in a test's set-up."""
+        from mock_server.testing.routing import FakeRouter
+
+        router = FakeRouter(assert_all_called=False, assert_all_mocked=False, using="httpx")
+        router.route().mock(side_effect=self._route)
         router.start()
         self._router = router
         return router
