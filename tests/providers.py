@@ -184,7 +184,9 @@ def serving_many(wraps: list[Callable[[ASGIApp, Fake], ASGIApp]]) -> Iterator[li
         app = create_app(config)
         apps = {port: wrap(app, app.state.fake) for port, wrap in zip(ports, wraps, strict=True)}
         server = uvicorn.Server(
-            uvicorn.Config(ByPort(apps, app), log_level="warning", lifespan="on")
+            uvicorn.Config(
+                ByPort(apps, app), log_level="warning", lifespan="on", timeout_keep_alive=60
+            )
         )
         thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
         thread.start()

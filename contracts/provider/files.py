@@ -206,17 +206,21 @@ async def run(provider: Provider, report: Report) -> tuple[Reference | None, lis
 
 
 async def cleanup(provider: Provider, report: Report, owned: list[str]) -> None:
-    """Delete what this run uploaded, and only that; deleting twice is refused."""
+    """Delete what this run uploaded, and only that; deleting twice is refused. A delete
+    that fails because the file is no longer listed is reported as a vanished upload."""
     if not owned:
         return
     report.section("File service clean-up")
-    gone = await vanished(provider, owned)
-    if gone:
-        report_vanished(report, "this run's uploads stayed until it deleted them", gone)
-    deleted = [file_id for file_id in owned if file_id not in gone]
-    for file_id in deleted:
+    deleted = []
+    for file_id in owned:
         answer = await provider.call("delete-file", "DELETE", provider.files_path(file_id))
-        judge(report, f"delete {file_id}", answer, "FileDeleted", True, 200)
+        body = answer.body if isinstance(answer.body, dict) else {}
+        refused = not (answer.status == 200 and body.get("success") is True)
+        if refused and await vanished(provider, [file_id]):
+            report_vanished(report, f"{file_id} stayed until this run deleted it", [file_id])
+            continue
+        if judge(report, f"delete {file_id}", answer, "FileDeleted", True, 200):
+            deleted.append(file_id)
     if deleted:
         answer = await provider.call("delete-file", "DELETE", provider.files_path(deleted[0]))
         judge(report, "delete a deleted file is refused", answer, "FileDeleted", False)
