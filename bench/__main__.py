@@ -9,7 +9,9 @@ so every figure is put next to its baseline from the same run:
    process; rounds alternate between the two servers and the medians are compared.
 2. One virtual-clock advance that completes 2,000 tasks, with ``:memory:`` and with a
    SQLite file (the real default).
-3. Resident memory after creating 20,000 tasks.
+3. Resident memory of a fake on a SQLite file at 50,000 and 200,000 stored tasks
+   (settled as they go, as a long-running fake's are), the growth between the two, the
+   store's bytes per task on disk, and whether the first task still answers its poll.
 5. The dashboard's cost: polls per second of two identical ``wanmock serve`` processes,
    one with a dashboard poller (``bench/dashboard.py``, the page's once-a-second poll of
    ``/_mock/ui/state``) beside it, measured alternately in one run, as a ratio.
@@ -47,10 +49,11 @@ from bench import fixture, inproc, servers, workers
 from bench.servers import BenchError, Server
 
 ROOT = Path(__file__).resolve().parent.parent
-GOAL_POLL_RATIO = 0.70
+GOAL_POLL_RATIO = 0.80
 GOAL_ADVANCE_S = 5.0
 GOAL_RSS_MIB = 300.0
 GOAL_FIXTURE_RATIO = 1.5  # a wanmock test costs at most this many bare respx tests
+GOAL_RSS_GROWTH_MIB = 60.0
 NOISY_OTHERS_CPU = 0.25  # cores used by other processes while a burst is counted
 AUTH = f"Authorization: Bearer {inproc.KEY}"
 SECTIONS = ("polls", "dashboard", "workers", "advance", "rss", "asgi", "fixture")
@@ -328,18 +331,26 @@ def measure_advance(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def measure_rss(args: argparse.Namespace) -> dict[str, Any]:
-    results: dict[str, Any] = {"goal_mib": GOAL_RSS_MIB, "tasks": args.rss_tasks}
-    for store in ("file", "memory"):
-        say(f"memory: creating {args.rss_tasks:,} tasks in-process ({store} store) ...")
-        result = run_json(
-            module("bench.inproc", "rss", "--store", store, "--tasks", str(args.rss_tasks)),
-            timeout=180,
-        )
-        results[store] = result
-        say(f"memory ({store}): {result['rss_mib']:.0f} MiB resident")
-        if result["rss_mib"] > GOAL_RSS_MIB:
-            warn(f"memory ({store}): {result['rss_mib']:.0f} MiB, goal <= {GOAL_RSS_MIB:.0f} MiB")
-    return results
+    marks = sorted({args.rss_tasks // 4, args.rss_tasks})
+    say(f"memory: storing {args.rss_tasks:,} tasks in-process (SQLite file) ...")
+    result = run_json(
+        module("bench.inproc", "rss", "--store", "file", "--marks", ",".join(map(str, marks))),
+        timeout=900,
+        live_stderr=True,
+    )
+    result["goal_mib"], result["goal_growth_mib"] = GOAL_RSS_MIB, GOAL_RSS_GROWTH_MIB
+    first, last = result["points"][0], result["points"][-1]
+    say(
+        f"memory: {first['rss_mib']:.0f} MiB at {first['tasks']:,} tasks, "
+        f"{last['rss_mib']:.0f} MiB at {last['tasks']:,}"
+    )
+    if last["rss_mib"] > GOAL_RSS_MIB:
+        warn(f"memory: {last['rss_mib']:.0f} MiB, goal <= {GOAL_RSS_MIB:.0f} MiB")
+    if result["growth_mib"] > GOAL_RSS_GROWTH_MIB:
+        warn(f"memory: grew {result['growth_mib']:.0f} MiB, goal <= {GOAL_RSS_GROWTH_MIB:.0f}")
+    if not result["first_task_answers"]:
+        warn("memory: the first task no longer answers its poll")
+    return result
 
 
 def measure_asgi(args: argparse.Namespace) -> dict[str, Any]:
@@ -475,17 +486,24 @@ def report(results: dict[str, Any]) -> str:
     if rss:
         lines += [
             "",
-            f"3. Resident memory after creating {rss['tasks']:,} tasks (in-process)",
+            f"3. Resident memory of a fake on a SQLite file (in-process, creates through "
+            f"create_task, settled every {10_000:,})",
             "",
-            f"   {'store':<9}{'RSS':>9}{f'of {GOAL_RSS_MIB:g} MiB':>12}"
-            f"{'empty fake':>12}{'per task':>11}",
+            f"   {'tasks':>9}{'RSS':>10}{'disk/task':>12}",
         ]
-        for store in ("file", "memory"):
-            r = rss[store]
+        for point in rss["points"]:
             lines.append(
-                f"   {store:<9}{r['rss_mib']:>5.0f} MiB{r['rss_mib'] / rss['goal_mib']:>12.1%}"
-                f"{r['rss_empty_fake_mib']:>8.0f} MiB{r['kib_per_task']:>7.1f} KiB"
+                f"   {point['tasks']:>9,}{point['rss_mib']:>6.0f} MiB"
+                f"{point['disk_bytes_per_task']:>8,.0f} B"
             )
+        lines += [
+            "",
+            f"   empty fake {rss['rss_empty_fake_mib']:.0f} MiB; grew {rss['growth_mib']:.0f} MiB "
+            f"from {rss['points'][0]['tasks']:,} to {rss['tasks']:,} tasks "
+            f"(goal <= {rss['goal_growth_mib']:g}); {rss['rss_mib']:.0f} MiB at the end "
+            f"(goal <= {rss['goal_mib']:g})",
+            f"   first task still answers its poll: {'yes' if rss['first_task_answers'] else 'NO'}",
+        ]
     asgi = results.get("asgi")
     if asgi:
         lines += [
@@ -563,7 +581,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.5, help="seconds per server, first")
     parser.add_argument("--connections", type=int, default=48, help="keep-alive connections")
     parser.add_argument("--tasks", type=int, default=2000, help="tasks for the advance")
-    parser.add_argument("--rss-tasks", type=int, default=20000, help="tasks for the RSS figure")
+    parser.add_argument(
+        "--rss-tasks", type=int, default=200_000, help="tasks for the RSS figure (also at 1/4)"
+    )
     parser.add_argument("--asgi-polls", type=int, default=20000, help="ASGI polls per round")
     parser.add_argument("--fixture-tests", type=int, default=300, help="pytest tests per kind")
     parser.add_argument("--only", choices=SECTIONS, action="append", help="run only these")

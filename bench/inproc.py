@@ -6,7 +6,7 @@ Each measurement runs in a fresh process (the bench starts ``python -m bench.inp
 one cannot warm or bloat the next, and prints one JSON object on stdout.
 
     python -m bench.inproc advance --store memory --tasks 2000 --seconds 3600
-    python -m bench.inproc rss --store file --tasks 20000
+    python -m bench.inproc rss --store file --marks 50000,200000
     python -m bench.inproc asgi --polls 20000
 """
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import statistics
 import sys
@@ -25,12 +26,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from bench import bare_app
 from mock_server.api.app import create_app
 from mock_server.runtime.config import Config
 from mock_server.service.fake import Fake
 
 KEY = "sk-wanmock-test"
+ADVANCE_EVERY = 10_000  # the RSS run settles its tasks in steps of this many
 CREDITS = Decimal("10000000")
 BODY = {
     "model": "wan2.6-reference-video",
@@ -58,23 +62,43 @@ def make_fake(db: str) -> Fake:
     return Fake(Config(db=db, clock="virtual", api_key=((KEY, CREDITS),)))
 
 
-def create_tasks(fake: Fake, count: int) -> float:
+def create_tasks(fake: Fake, count: int, batch: int = 1) -> float:
+    """``count`` creates through ``Fake.create_task``; ``batch`` of them share one store
+    transaction (a faster way to fill a store, the same code path otherwise)."""
     started = time.perf_counter()
-    for _ in range(count):
-        fake.create_task(KEY, BODY)
+    done = 0
+    while done < count:
+        with fake.store.transaction():
+            for _ in range(min(batch, count - done)):
+                fake.create_task(KEY, BODY)
+                done += 1
     return time.perf_counter() - started
+
+
+def settled_count(fake: Fake) -> int:
+    return fake.store.count_settled()
+
+
+def statuses(fake: Fake) -> Counter[str]:
+    found: Counter[str] = Counter()
+    cursor = None
+    while True:
+        page, cursor = fake.store.page_tasks(limit=1000, after=cursor)
+        found.update(fake.observe(t).status for t in page)
+        if cursor is None:
+            return found
 
 
 def measure_advance(store: str, tasks: int, seconds: float) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="wanmock-bench-") as tmp:
         fake = make_fake(":memory:" if store == "memory" else str(Path(tmp) / "state.db"))
         create_s = create_tasks(fake, tasks)
-        settled_before = sum(t.settled for t in fake.store.list_tasks())
+        settled_before = settled_count(fake)
         started = time.perf_counter()
         asyncio.run(fake.advance(seconds))
         advance_s = time.perf_counter() - started
-        settled = sum(t.settled for t in fake.store.list_tasks()) - settled_before
-        statuses = Counter(fake.observe(t).status for t in fake.store.list_tasks())
+        settled = settled_count(fake) - settled_before
+        after = statuses(fake)
         fake.store.close()
     return {
         "store": store,
@@ -83,26 +107,53 @@ def measure_advance(store: str, tasks: int, seconds: float) -> dict[str, Any]:
         "create_s": create_s,
         "advance_s": advance_s,
         "settled_by_advance": settled,
-        "statuses_after": dict(statuses),
+        "statuses_after": dict(after),
     }
 
 
-def measure_rss(store: str, tasks: int) -> dict[str, Any]:
+def store_bytes(db: Path) -> int:
+    """The store's size on disk: the database and its write-ahead log."""
+    return sum(p.stat().st_size for p in (db, Path(f"{db}-wal")) if p.exists())
+
+
+def measure_rss(store: str, marks: Sequence[int], batch: int = 500) -> dict[str, Any]:
+    """RSS after storing each of ``marks`` tasks (created, then settled by an advance
+    every ``ADVANCE_EVERY``, as a long-running fake's history is), and whether the first
+    task still answers its poll once it left every cache."""
     with tempfile.TemporaryDirectory(prefix="wanmock-bench-") as tmp:
+        db = Path(tmp) / "state.db"
         before_fake = rss_mib()
-        fake = make_fake(":memory:" if store == "memory" else str(Path(tmp) / "state.db"))
+        fake = make_fake(":memory:" if store == "memory" else str(db))
         empty = rss_mib()
-        create_s = create_tasks(fake, tasks)
-        after = rss_mib()
+        first = fake.create_task(KEY, BODY).id
+        made, create_s, points = 1, 0.0, []
+        for mark in sorted(marks):
+            while made < mark:
+                step = min(ADVANCE_EVERY - made % ADVANCE_EVERY, mark - made)
+                create_s += create_tasks(fake, step, batch)
+                made += step
+                if made % ADVANCE_EVERY == 0:
+                    asyncio.run(fake.advance(3600))
+            gc.collect()
+            point = {"tasks": made, "rss_mib": rss_mib(), "create_s": create_s}
+            if store == "file":
+                point["disk_bytes_per_task"] = store_bytes(db) / made
+            points.append(point)
+            print(f"rss: {made:,} tasks, {point['rss_mib']:.0f} MiB", file=sys.stderr, flush=True)
+        early = fake.task_json(fake.get_task(KEY, first))
         fake.store.close()
+    last = points[-1]
     return {
         "store": store,
-        "tasks": tasks,
+        "tasks": last["tasks"],
+        "points": points,
         "create_s": create_s,
         "rss_before_fake_mib": before_fake,
         "rss_empty_fake_mib": empty,
-        "rss_mib": after,
-        "kib_per_task": (after - empty) * 1024 / tasks,
+        "rss_mib": last["rss_mib"],
+        "growth_mib": last["rss_mib"] - points[0]["rss_mib"],
+        "kib_per_task": (last["rss_mib"] - empty) * 1024 / last["tasks"],
+        "first_task_answers": orjson.loads(early).get("status") == "completed",
     }
 
 
@@ -185,13 +236,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("what", choices=["advance", "rss", "asgi"])
     parser.add_argument("--store", choices=["memory", "file"], default="memory")
     parser.add_argument("--tasks", type=int, default=2000)
+    parser.add_argument(
+        "--marks", default="50000,200000", help="rss: task counts to measure at (comma list)"
+    )
     parser.add_argument("--seconds", type=float, default=3600.0, help="advance by this much")
     parser.add_argument("--polls", type=int, default=20000, help="ASGI polls per round")
     args = parser.parse_args(argv)
     if args.what == "advance":
         result = measure_advance(args.store, args.tasks, args.seconds)
     elif args.what == "rss":
-        result = measure_rss(args.store, args.tasks)
+        result = measure_rss(args.store, [int(m) for m in args.marks.split(",")])
     else:
         result = measure_asgi(args.polls)
     json.dump(result, sys.stdout)

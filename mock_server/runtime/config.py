@@ -178,7 +178,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "cache_tasks",
         parse_positive_int,
-        10_000,
+        5_000,
         "tasks each process keeps in memory; older ones are read from the store",
         metavar="N",
     ),
@@ -329,7 +329,7 @@ class Config:
     profile: str = "realistic"
     seed: int | None = None
     workers: int = 1
-    cache_tasks: int = 10_000
+    cache_tasks: int = 5_000
     api_key: tuple[tuple[str, Decimal], ...] = ()
     allow_callback_host: tuple[str, ...] = ()
     callback_ca_file: str | None = None

@@ -34,6 +34,7 @@ class Scheduler:
         self._heap: list[Event] = []
         self._seq = itertools.count()
         self._handlers: dict[str, Handler] = {}
+        self._counts: dict[str, int] = {}  # events queued, by kind
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()
 
@@ -44,12 +45,30 @@ class Scheduler:
         event = Event(due, next(self._seq), kind, ref)
         earlier = not self._heap or event < self._heap[0]
         heapq.heappush(self._heap, event)
+        self._counts[kind] = self._counts.get(kind, 0) + 1
         if earlier:
             self._wake.set()
 
     def clear(self) -> None:
         self._heap.clear()
+        self._counts.clear()
         self._wake.set()
+
+    def count(self, kind: str) -> int:
+        """How many events of ``kind`` are queued."""
+        return self._counts.get(kind, 0)
+
+    def drop(self, *kinds: str) -> None:
+        """Forget every queued event of these kinds (their owner queues them anew)."""
+        self._heap = [e for e in self._heap if e.kind not in kinds]
+        heapq.heapify(self._heap)
+        for kind in kinds:
+            self._counts.pop(kind, None)
+
+    def _pop(self) -> Event:
+        event = heapq.heappop(self._heap)
+        self._counts[event.kind] -= 1
+        return event
 
     @property
     def busy(self) -> bool:
@@ -73,7 +92,7 @@ class Scheduler:
             handler = self._handlers[event.kind]
             if asyncio.iscoroutinefunction(handler):
                 return
-            heapq.heappop(self._heap)
+            self._pop()
             handler(event.ref, event.due)
 
     async def run_until(self, target: float) -> int:
@@ -81,7 +100,7 @@ class Scheduler:
         ran = 0
         async with self._lock:
             while self._heap and self._heap[0].due <= target:
-                event = heapq.heappop(self._heap)
+                event = self._pop()
                 if self.clock.can_advance():
                     self.clock.set(event.due)
                 result = self._handlers[event.kind](event.ref, event.due)

@@ -59,3 +59,21 @@ class TaskCache:
     def clear(self) -> None:
         self._tasks.clear()
         self._views.clear()
+
+
+class PollTimes(dict[str, float]):
+    """When each task path was last polled (for the journal's poll-rate note), holding at
+    most ``size`` paths: the one polled longest ago leaves first. A path polled again
+    moves to the end (``seen``), so a task being polled keeps its entry."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def seen(self, path: str, now: float) -> float | None:
+        """Record a poll of ``path`` at ``now``; the previous one's time, if known."""
+        last = self.pop(path, None)
+        self[path] = now
+        if len(self) > self.size:
+            del self[next(iter(self))]
+        return last

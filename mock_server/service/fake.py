@@ -40,8 +40,9 @@ from mock_server.runtime.clock import Clock, VirtualClock, make_clock, wall_time
 from mock_server.runtime.config import Config
 from mock_server.runtime.journal import Entry, Journal, Row
 from mock_server.runtime.scheduler import Scheduler
-from mock_server.service.cache import TaskCache
+from mock_server.service.cache import PollTimes, TaskCache
 from mock_server.service.rulebook import RuleBook
+from mock_server.service.settling import SETTLE, SettleWindow
 from mock_server.service.steering import Steering
 from mock_server.store.open import open_store
 from mock_server.store.protocols import Store
@@ -78,7 +79,8 @@ class Fake(Steering):
     media: Media = field(init=False)
     rules: RuleBook = field(init=False)
     journal: Journal = field(init=False)
-    last_poll: dict[str, float] = field(init=False, default_factory=dict)
+    last_poll: PollTimes = field(init=False)
+    settling: SettleWindow = field(init=False)
     stepped: bool = field(init=False, default=False)
     latency_rng: random.Random = field(init=False)
     outbox: Outbox = field(init=False)
@@ -109,7 +111,8 @@ class Fake(Steering):
         )
         self.stepped = self.clock.mode == "stepped"
         self.scheduler = Scheduler(self.clock)
-        self.scheduler.on("settle", self._settle)
+        self.scheduler.on(SETTLE, self._settle)
+        self.settling = SettleWindow(self.store, self.scheduler)
         self.outbox = Outbox(
             self.config,
             self.store,
@@ -120,6 +123,7 @@ class Fake(Steering):
         self.media = Media(self.config, self.store, self.clock)
         self.reference_probe = self.media.reference
         self.tasks = TaskCache(self.config.cache_tasks)
+        self.last_poll = PollTimes(self.config.cache_tasks)
         self.rules = RuleBook(self.store)
         self.journal = Journal(self._write_journal)
         self.latency_rng = random.Random(f"latency:{self.seed}")
@@ -148,14 +152,13 @@ class Fake(Steering):
         self.rules.reload(state.scenarios_rev)
         if state.clock_now is not None and isinstance(self.clock, VirtualClock):
             self.clock.reset(state.clock_now)
-        for task in self.store.unsettled_tasks():
-            self._adopt(task)
+        self.settling.load()
         self.outbox.resume()
 
     def _adopt(self, task: Task) -> None:
         self.tasks.put(task)
         if not task.settled:
-            self.scheduler.add(task.plan.finish, "settle", task.id)
+            self.settling.admit(task.id, task.plan.finish)
 
     def _wrote(self, rev: int) -> None:
         """This process made change ``rev``: nothing to pull if it is the next one."""
@@ -342,8 +345,7 @@ class Fake(Steering):
     def note_poll(self, path: str, at: float) -> float | None:
         """Seconds since the last poll of ``path`` (None for the first): for the journal's
         note on clients that poll too fast."""
-        last = self.last_poll.get(path)
-        self.last_poll[path] = at
+        last = self.last_poll.seen(path, at)
         return None if last is None else at - last
 
     def record(self, entry: Entry) -> None:

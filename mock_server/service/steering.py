@@ -22,6 +22,7 @@ from mock_server.runtime.clock import Clock
 from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
 from mock_server.service.cache import TaskCache
+from mock_server.service.settling import SETTLE
 from mock_server.store.protocols import Store
 
 # Conditional changes that lost a race are retried this often before giving up.
@@ -146,7 +147,7 @@ class Steering:
             if changed is not None:
                 self._wrote(changed.rev)
                 self.tasks.refresh(changed)
-                self.scheduler.add(plan.finish, "settle", task.id)
+                self.scheduler.add(plan.finish, SETTLE, task.id)
                 self.scheduler.run_due_sync(now)
                 return self.control_task(task_id)
             task = self.control_task(task_id)

@@ -30,9 +30,10 @@ CREATE TABLE IF NOT EXISTS tasks (
     settled INTEGER NOT NULL DEFAULT 0,
     rev INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS tasks_unsettled ON tasks (finish) WHERE settled = 0;
+CREATE INDEX IF NOT EXISTS tasks_unsettled ON tasks (finish, id) WHERE settled = 0;
 CREATE INDEX IF NOT EXISTS tasks_by_rev ON tasks (rev);
-CREATE INDEX IF NOT EXISTS tasks_by_key ON tasks (key, created)
+CREATE INDEX IF NOT EXISTS tasks_by_key ON tasks (key, created);
+CREATE INDEX IF NOT EXISTS tasks_by_created ON tasks (created, id)
 """
 
 
@@ -109,9 +110,23 @@ class TaskTables(LedgerTables):
         rows = self.query("SELECT * FROM tasks WHERE rev > ? ORDER BY rev", (rev,))
         return [task_from_row(r) for r in rows]
 
-    def unsettled_tasks(self) -> list[Task]:
-        rows = self.query("SELECT * FROM tasks WHERE settled = 0 ORDER BY finish, id")
-        return [task_from_row(r) for r in rows]
+    def unsettled_after(
+        self, after: tuple[float, str] | None, limit: int
+    ) -> list[tuple[str, float]]:
+        """(id, finish) of the first ``limit`` unsettled tasks past ``after`` (a
+        (finish, id) keyset cursor), earliest finish first."""
+        if after is None:
+            rows = self.query(
+                "SELECT id, finish FROM tasks WHERE settled = 0 ORDER BY finish, id LIMIT ?",
+                (limit,),
+            )
+        else:
+            rows = self.query(
+                "SELECT id, finish FROM tasks WHERE settled = 0 AND (finish, id) > (?, ?) "
+                "ORDER BY finish, id LIMIT ?",
+                (*after, limit),
+            )
+        return [(r[0], float(r[1])) for r in rows]
 
     def list_tasks(
         self, key: str | None = None, task_ids: Sequence[str] | None = None
@@ -133,6 +148,38 @@ class TaskTables(LedgerTables):
         """The newest ``limit`` tasks, newest first (the dashboard's list)."""
         rows = self.query("SELECT * FROM tasks ORDER BY created DESC, id DESC LIMIT ?", (limit,))
         return [task_from_row(r) for r in rows]
+
+    def page_tasks(
+        self,
+        key: str | None = None,
+        limit: int = 100,
+        after: tuple[float, str] | None = None,
+        finish_from: float | None = None,
+    ) -> tuple[list[Task], tuple[float, str] | None]:
+        """Up to ``limit`` tasks oldest first, past the (created, id) cursor ``after``, and
+        the cursor of the next page (None at the end): keyset paging, so a page costs the
+        same however many tasks are stored. ``finish_from``: only tasks ending then or
+        later."""
+        where, args = ["1"], []  # type: list[str], list[object]
+        if key is not None:
+            where.append("key = ?")
+            args.append(key)
+        if after is not None:
+            where.append("(created, id) > (?, ?)")
+            args.extend(after)
+        if finish_from is not None:
+            where.append("finish >= ?")
+            args.append(finish_from)
+        rows = self.query(
+            f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY created, id LIMIT ?",
+            (*args, limit + 1),
+        )
+        tasks = [task_from_row(r) for r in rows[:limit]]
+        more = len(rows) > limit and tasks
+        return tasks, (tasks[-1].plan.created, tasks[-1].id) if more else None
+
+    def count_settled(self) -> int:
+        return int(self.query("SELECT COUNT(*) FROM tasks WHERE settled = 1")[0][0])
 
     def count_tasks(self) -> int:
         return int(self.query("SELECT COUNT(*) FROM tasks")[0][0])

@@ -1,0 +1,59 @@
+"""Which unsettled tasks wait on the scheduler: a window, never the whole history.
+
+Every unsettled task needs a settle event at its finish, but a fake that was handed
+200,000 tasks and never advanced would hold 200,000 events. The store already keeps the
+unsettled tasks ordered by finish (an index), so the scheduler holds only the earliest
+``size`` of them plus one ``settle-window`` event at the last one's finish; when that
+event runs, the next ``size`` are read from the store (keyset paging on (finish, id)).
+A task that ends inside the window is scheduled at once; one that ends past it is
+picked up when the window reaches it. A settle event for a task already settled does
+nothing (``Fake._settle`` reads the store), so loading a task twice is harmless.
+"""
+
+from __future__ import annotations
+
+from mock_server.runtime.scheduler import Scheduler
+from mock_server.store.protocols import Store
+
+WINDOW = 2048
+SETTLE = "settle"
+REFILL = "settle-window"
+
+
+class SettleWindow:
+    """Settle events for the earliest unsettled tasks, refilled from the store."""
+
+    def __init__(self, store: Store, scheduler: Scheduler, size: int = WINDOW) -> None:
+        self.store = store
+        self.scheduler = scheduler
+        self.size = size
+        # (finish, id) of the last task the window holds; None: it holds every one.
+        self.horizon: tuple[float, str] | None = None
+        scheduler.on(REFILL, self._refill)
+
+    def load(self) -> None:
+        """After the scheduler was cleared: schedule the earliest unsettled tasks."""
+        self._fill(None)
+
+    def admit(self, task_id: str, finish: float) -> None:
+        """A task created or changed: schedule it if it ends inside the window."""
+        if self.horizon is None or (finish, task_id) <= self.horizon:
+            self.scheduler.add(finish, SETTLE, task_id)
+            if self.scheduler.count(SETTLE) > 2 * self.size:
+                # Tasks arrive faster than they end: narrow the window to the earliest.
+                self.scheduler.drop(SETTLE, REFILL)
+                self._fill(None)
+
+    def _fill(self, after: tuple[float, str] | None) -> None:
+        rows = self.store.unsettled_after(after, self.size)
+        for task_id, finish in rows:
+            self.scheduler.add(finish, SETTLE, task_id)
+        if len(rows) < self.size:
+            self.horizon = None
+            return
+        self.horizon = (rows[-1][1], rows[-1][0])
+        self.scheduler.add(rows[-1][1], REFILL, "")
+
+    def _refill(self, ref: str, due: float) -> None:
+        if self.horizon is not None and due >= self.horizon[0]:
+            self._fill(self.horizon)
