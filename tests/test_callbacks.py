@@ -185,7 +185,11 @@ def test_callback_fires_on_failed_and_cancelled_tasks(
 def test_callback_without_url_queues_nothing(cb_api: Api) -> None:
     task = cb_api.created()
     cb_api.control("POST", f"/tasks/{task['id']}/complete")
-    assert cb_api.control("GET", "/callbacks").json() == {"callbacks": [], "attempts": []}
+    assert cb_api.control("GET", "/callbacks").json() == {
+        "callbacks": [],
+        "attempts": [],
+        "next_cursor": None,
+    }
 
 
 def test_callback_record_names_every_field(cb_api: Api, hook: Receiver) -> None:
@@ -529,3 +533,21 @@ def test_callback_host_allowed_at_create_but_not_at_delivery_is_refused(
 
 def test_callback_public_url_is_accepted_at_create(api: Api) -> None:
     assert api.create(callback_url="https://hooks.example.com/wan?x=1").status_code == 200
+
+
+def test_callback_listing_pages_return_every_delivery_and_attempt_once(
+    cb_api: Api, hook: Receiver
+) -> None:
+    cb_api.fake.put_keys({"sk-wanmock-test": {"credits": "1000000"}})
+    ids = [finished_task(cb_api, hook.url)[0] for _ in range(5)]
+    deliveries, numbers, cursor = [], [], None
+    while True:
+        params = {"limit": "2", **({"cursor": cursor} if cursor else {})}
+        body = cb_api.control("GET", "/callbacks", params=params).json()
+        deliveries += [d["task_id"] for d in body["callbacks"]]
+        numbers += [(a["task_id"], a["number"]) for a in body["attempts"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert deliveries == ids
+    assert sorted(numbers) == sorted((task_id, 1) for task_id in ids)

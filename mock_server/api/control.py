@@ -20,6 +20,7 @@ from mock_server.domain.billing import Balance
 from mock_server.domain.errors import ApiError, invalid
 from mock_server.service import timeline
 from mock_server.service.fake import Fake
+from mock_server.service.paging import parse_limit
 
 Handler = Callable[[Request, Fake], Awaitable[Any]]
 
@@ -103,8 +104,10 @@ async def advance_clock(request: Request, fake: Fake) -> dict[str, Any]:
 
 async def list_tasks(request: Request, fake: Fake) -> dict[str, Any]:
     q = request.query_params
-    tasks = timeline.list_tasks(fake, q.get("key"), q.get("status"))
-    return {"tasks": [timeline.describe(fake, t) for t in tasks]}
+    tasks, cursor = timeline.task_page(
+        fake, q.get("key"), q.get("status"), parse_limit(q.get("limit")), q.get("cursor")
+    )
+    return {"tasks": [timeline.describe(fake, t) for t in tasks], "next_cursor": cursor}
 
 
 async def get_task(request: Request, fake: Fake) -> dict[str, Any]:
@@ -176,9 +179,11 @@ async def get_keys(request: Request, fake: Fake) -> dict[str, Any]:
 
 
 async def get_callbacks(request: Request, fake: Fake) -> dict[str, Any]:
-    """Every delivery and every attempt (mock_server/delivery/outbox.py), oldest first."""
-    fake.settle_due()
-    return fake.callbacks(request.query_params.get("task_id"))
+    """A page of deliveries with every attempt of each (mock_server/delivery/outbox.py)."""
+    q = request.query_params
+    return timeline.callback_page(
+        fake, q.get("task_id"), parse_limit(q.get("limit")), q.get("cursor")
+    )
 
 
 async def get_ledger(request: Request, fake: Fake) -> dict[str, Any]:

@@ -11,16 +11,9 @@ from starlette.routing import Route
 
 from mock_server.api.control import guarded
 from mock_server.api.httpio import read_json
-from mock_server.domain.errors import invalid
-from mock_server.service import timeline
+from mock_server.service import events, timeline
 from mock_server.service.fake import Fake
-
-
-def _limit(request: Request) -> int:
-    raw = request.query_params.get("limit", "1000")
-    if not raw.isdigit() or not 0 < int(raw) <= 100_000:
-        raise invalid("limit", "limit must be an integer from 1 to 100000")
-    return int(raw)
+from mock_server.service.paging import parse_limit
 
 
 async def add_scenarios(request: Request, fake: Fake) -> dict[str, Any]:
@@ -45,13 +38,18 @@ async def delete_scenario(request: Request, fake: Fake) -> dict[str, Any]:
 
 async def list_requests(request: Request, fake: Fake) -> dict[str, Any]:
     q = request.query_params
-    entries = timeline.journal(fake, q.get("key"), q.get("task_id"), _limit(request))
-    return {"requests": entries, "count": len(entries)}
+    entries, cursor = timeline.journal_page(
+        fake, q.get("key"), q.get("task_id"), parse_limit(q.get("limit")), q.get("cursor")
+    )
+    return {"requests": entries, "count": len(entries), "next_cursor": cursor}
 
 
 async def list_events(request: Request, fake: Fake) -> dict[str, Any]:
     q = request.query_params
-    return {"events": timeline.timeline(fake, q.get("key"), q.get("task_id"), _limit(request))}
+    found, cursor = events.event_page(
+        fake, q.get("key"), q.get("task_id"), parse_limit(q.get("limit")), q.get("cursor")
+    )
+    return {"events": found, "next_cursor": cursor}
 
 
 routes = [

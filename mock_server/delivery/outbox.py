@@ -229,23 +229,28 @@ class Outbox:
     # -- observing and stopping ---------------------------------------------------------
 
     def describe(self, task_id: str | None = None) -> dict[str, Any]:
-        """Deliveries and every attempt, for ``GET /_mock/callbacks``."""
+        """Deliveries and every attempt (all of them: for small fakes and the timeline)."""
         attempts = sorted(
             self.store.callback_attempts(task_id),
             key=lambda a: (a["attempted_at"], a["task_id"], a["number"]),
         )
-        deliveries = [
-            {
-                "task_id": row.task_id,
-                "url": row.url,
-                "state": row.state,
-                "attempts": row.attempts,
-                "next_attempt_at": row.next_due,
-                "claimed_by": row.claimed_by,
-            }
-            for row in self.store.callbacks(task_id)
-        ]
+        deliveries = [_delivery_view(row) for row in self.store.callbacks(task_id)]
         return {"callbacks": deliveries, "attempts": attempts}
+
+    def describe_page(
+        self, task_id: str | None, after: int, limit: int
+    ) -> tuple[dict[str, Any], int | None]:
+        """Up to ``limit`` deliveries past position ``after`` with every attempt of each,
+        for ``GET /_mock/callbacks``; and the position of the next page (None: the end)."""
+        rows = self.store.callbacks_page(task_id, after, limit + 1)
+        more = len(rows) > limit
+        rows = rows[:limit]
+        attempts = sorted(
+            self.store.attempts_of([row.task_id for _, row in rows]) if rows else [],
+            key=lambda a: (a["attempted_at"], a["task_id"], a["number"]),
+        )
+        page = {"callbacks": [_delivery_view(row) for _, row in rows], "attempts": attempts}
+        return page, rows[-1][0] if more else None
 
     def reset(self) -> None:
         """Forget queued deliveries (the store's rows are cleared by its reset)."""
@@ -261,3 +266,14 @@ class Outbox:
             await asyncio.gather(*self._running, return_exceptions=True)
         with contextlib.suppress(StoreClosed):
             self.store.release_callback_claims(self.owner)
+
+
+def _delivery_view(row: Delivery) -> dict[str, Any]:
+    return {
+        "task_id": row.task_id,
+        "url": row.url,
+        "state": row.state,
+        "attempts": row.attempts,
+        "next_attempt_at": row.next_due,
+        "claimed_by": row.claimed_by,
+    }

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -23,6 +23,10 @@ def _text(value: object) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     raise TypeError(type(value).__name__)
+
+
+# Batches decoded per query while paging (a batch is up to a second of requests).
+JOURNAL_PAGE_BATCHES = 8
 
 
 class JournalTables(Database):
@@ -82,3 +86,53 @@ class JournalTables(Database):
                     if len(found) >= limit:
                         return found[::-1]
         return found[::-1]
+
+    def journal_page(
+        self,
+        key: str | None,
+        task_id: str | None,
+        after: int,
+        limit: int,
+        keep: int,
+    ) -> list[list[Any]]:
+        """Up to ``limit`` rows that match with seq above ``after``, oldest first, among
+        the newest ``keep``; batches are read a few at a time, never all at once."""
+        newest = int(self.query("SELECT journal_seq FROM state WHERE id = 1")[0][0])
+        after = max(after, newest - keep)
+        found: list[list[Any]] = []
+        while True:
+            batches = self.query(
+                "SELECT last_seq, data FROM journal_batches WHERE last_seq > ? "
+                "ORDER BY last_seq LIMIT ?",
+                (after, JOURNAL_PAGE_BATCHES),
+            )
+            for batch in batches:
+                for row in orjson.loads(batch["data"]):
+                    if row[0] <= after:
+                        continue
+                    if (key is None or row[2] == key) and (task_id is None or row[3] == task_id):
+                        found.append(row)
+                        if len(found) >= limit:
+                            return found
+            if len(batches) < JOURNAL_PAGE_BATCHES:
+                return found
+            after = batches[-1]["last_seq"]
+
+    def journal_rows(
+        self, key: str | None = None, task_id: str | None = None
+    ) -> Iterator[list[Any]]:
+        """Every stored row that matches, oldest first, read a few batches at a time."""
+        after = 0
+        while True:
+            batches = self.query(
+                "SELECT last_seq, data FROM journal_batches WHERE last_seq > ? "
+                "ORDER BY last_seq LIMIT ?",
+                (after, JOURNAL_PAGE_BATCHES),
+            )
+            for batch in batches:
+                for row in orjson.loads(batch["data"]):
+                    if (key is None or row[2] == key) and (task_id is None or row[3] == task_id):
+                        yield row
+            if len(batches) < JOURNAL_PAGE_BATCHES:
+                return
+            after = batches[-1]["last_seq"]

@@ -29,6 +29,7 @@ CREATE TABLE IF NOT EXISTS ledger (
 );
 CREATE INDEX IF NOT EXISTS ledger_by_key ON ledger (key, seq);
 CREATE INDEX IF NOT EXISTS ledger_by_task ON ledger (task_id);
+CREATE INDEX IF NOT EXISTS ledger_by_at ON ledger (at, seq);
 CREATE TABLE IF NOT EXISTS balances (
     key TEXT PRIMARY KEY,
     granted TEXT NOT NULL DEFAULT '0',
@@ -113,6 +114,17 @@ class LedgerTables(Database):
         if key is None:
             return [_entry(r) for r in self.query("SELECT * FROM ledger ORDER BY seq")]
         rows = self.query("SELECT * FROM ledger WHERE key = ? ORDER BY seq", (key,))
+        return [_entry(r) for r in rows]
+
+    def ledger_after(
+        self, key: str | None, task_id: str | None, at: float, seq: int, limit: int
+    ) -> list[LedgerEntry]:
+        """Up to ``limit`` entries after (at, seq), in (at, seq) order (keyset paging)."""
+        rows = self.query(
+            "SELECT * FROM ledger WHERE (at, seq) > (?, ?) AND (? IS NULL OR key = ?) "
+            "AND (? IS NULL OR task_id = ?) ORDER BY at, seq LIMIT ?",
+            (at, seq, key, key, task_id, task_id, limit),
+        )
         return [_entry(r) for r in rows]
 
     def task_ledger(self, task_id: str) -> list[LedgerEntry]:

@@ -34,6 +34,8 @@ CREATE TABLE IF NOT EXISTS callback_attempts (
 );
 """
 
+ATTEMPTED_AT = "json_extract(a.data, '$.attempted_at')"
+
 
 class OutboxTables(Database):
     def callbacks(self, task_id: str | None = None, pending: bool = False) -> list[Delivery]:
@@ -41,6 +43,18 @@ class OutboxTables(Database):
         query += " AND state = 'pending'" if pending else ""
         rows = self.query(query + " ORDER BY task_id", (task_id, task_id))
         return [_delivery(r) for r in rows]
+
+    def callbacks_page(
+        self, task_id: str | None, after: int, limit: int
+    ) -> list[tuple[int, Delivery]]:
+        """Up to ``limit`` deliveries in the order they entered the outbox, past position
+        ``after``, each with its position (keyset paging on the rowid)."""
+        rows = self.query(
+            "SELECT rowid AS position, * FROM callbacks WHERE rowid > ? "
+            "AND (? IS NULL OR task_id = ?) ORDER BY rowid LIMIT ?",
+            (after, task_id, task_id, limit),
+        )
+        return [(int(r["position"]), _delivery(r)) for r in rows]
 
     def callbacks_since(self, rev: int) -> list[Delivery]:
         """Pending deliveries written or moved on after ``rev`` (by any process)."""
@@ -105,6 +119,34 @@ class OutboxTables(Database):
                 "UPDATE callbacks SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = ?",
                 (owner,),
             )
+
+    def attempts_of(self, task_ids: list[str]) -> list[dict[str, Any]]:
+        """Every attempt of these deliveries."""
+        marks = ", ".join("?" * len(task_ids))
+        rows = self.query(
+            f"SELECT task_id, data FROM callback_attempts WHERE task_id IN ({marks})",
+            tuple(task_ids),
+        )
+        return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
+
+    def attempts_after(
+        self,
+        key: str | None,
+        task_id: str | None,
+        after: tuple[float, int, str],
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` attempts after (attempted_at, number, task id), in that order;
+        of one key's tasks if asked (an attempt whose task is gone counts as anyone's)."""
+        rows = self.query(
+            f"SELECT a.task_id, a.data FROM callback_attempts AS a "
+            f"LEFT JOIN tasks AS t ON t.id = a.task_id "
+            f"WHERE ({ATTEMPTED_AT}, a.number, a.task_id) > (?, ?, ?) "
+            f"AND (? IS NULL OR a.task_id = ?) AND (? IS NULL OR t.key IS NULL OR t.key = ?) "
+            f"ORDER BY {ATTEMPTED_AT}, a.number, a.task_id LIMIT ?",
+            (*after, task_id, task_id, key, key, limit),
+        )
+        return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
 
     def callback_attempts(self, task_id: str | None = None) -> list[dict[str, Any]]:
         with self._lock:

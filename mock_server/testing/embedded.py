@@ -18,6 +18,7 @@ import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 import httpx
 
@@ -68,8 +69,20 @@ class ControlMethods:
     def clear_scenarios(self) -> None:
         self.control("DELETE", "/scenarios")
 
+    def every(self, path: str, field: str, **query: str) -> list[Any]:
+        """Every item of a paged listing (README "Control API"), page by page."""
+        items: list[Any] = []
+        cursor = None
+        while True:
+            params = {**query, "limit": "1000", **({"cursor": cursor} if cursor else {})}
+            page = self.control("GET", f"{path}?{urlencode(params)}")
+            items += page[field]
+            cursor = page.get("next_cursor")
+            if not cursor:
+                return items
+
     def tasks(self) -> list[Any]:
-        return list(self.control("GET", "/tasks")["tasks"])
+        return self.every("/tasks", "tasks")
 
     def task(self, task_id: str) -> Any:
         return self.control("GET", f"/tasks/{task_id}")
@@ -79,16 +92,20 @@ class ControlMethods:
 
     def requests(self, task_id: str | None = None) -> list[Any]:
         """The journal: every API request with its answer and contract notes."""
-        query = f"?task_id={task_id}" if task_id else ""
-        return list(self.control("GET", f"/requests{query}")["requests"])
+        return self.every("/requests", "requests", **({"task_id": task_id} if task_id else {}))
 
     def events(self, task_id: str | None = None) -> list[Any]:
-        query = f"?task_id={task_id}" if task_id else ""
-        return list(self.control("GET", f"/events{query}")["events"])
+        return self.every("/events", "events", **({"task_id": task_id} if task_id else {}))
 
     def callbacks(self, task_id: str | None = None) -> Any:
-        query = f"?task_id={task_id}" if task_id else ""
-        return self.control("GET", f"/callbacks{query}")
+        query = {"task_id": task_id} if task_id else {}
+        return {
+            "callbacks": self.every("/callbacks", "callbacks", **query),
+            "attempts": sorted(
+                self.every("/callbacks", "attempts", **query),
+                key=lambda a: (a["attempted_at"], a["task_id"], a["number"]),
+            ),
+        }
 
     def reset(self) -> None:
         self.control("POST", "/reset")
