@@ -33,7 +33,7 @@ class ServerProcess:
             self.stop()
             raise RuntimeError(f"wanmock did not start: {first!r} {errors!r}")
         self.base_url = first.rsplit(" at ", 1)[1].strip()
-        self.client = httpx.Client(base_url=self.base_url, timeout=10)
+        self.client = httpx.Client(base_url=self.base_url, timeout=30)
 
     def stderr(self) -> str:
         self.errors.seek(0)

@@ -147,14 +147,16 @@ def test_workers_serve_one_fake_through_fresh_connections(tmp_path: Path) -> Non
     args = ["--clock", "virtual", "--workers", "2", "--api-key", f"{KEY}=100000"]
     with running(*args, db=tmp_path / "state.db") as server:
         ids = []
+        # Workers load after the banner (their connections wait in the listen queue): a
+        # loaded machine may take seconds, hence the generous timeout.
         for _ in range(8):  # a new connection each time: the kernel spreads them over workers
-            with httpx.Client(base_url=server.base_url) as client:
+            with httpx.Client(base_url=server.base_url, timeout=60) as client:
                 ids.append(client.post("/v1/videos/generations", json=BODY, headers=AUTH).json())
-        with httpx.Client(base_url=server.base_url) as client:
+        with httpx.Client(base_url=server.base_url, timeout=60) as client:
             client.post("/_mock/clock/advance", json={"seconds": 3600})
         statuses = []
         for task in ids:
-            with httpx.Client(base_url=server.base_url) as client:
+            with httpx.Client(base_url=server.base_url, timeout=60) as client:
                 statuses.append(client.get(f"/v1/tasks/{task['id']}", headers=AUTH).json())
     assert len({t["id"] for t in ids}) == 8
     assert [s["status"] for s in statuses] == ["completed"] * 8

@@ -11,6 +11,7 @@ a transaction is the unit of agreement between every process sharing the file
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import mmap
 import sqlite3
 import threading
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, TypeVar
 
 from mock_server.store import memory
 
@@ -88,6 +90,15 @@ def configure(db: sqlite3.Connection) -> None:
     db.create_function("dec_ge", 2, _ge, deterministic=True)
     db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA synchronous=NORMAL")
+
+
+R = TypeVar("R")
+
+
+def record(cls: type[R], row: sqlite3.Row, **converted: Any) -> R:
+    """A row as the domain's record of the same field names (``converted`` wins)."""
+    names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+    return cls(**{name: row[name] for name in names if name not in converted}, **converted)
 
 
 class Database:

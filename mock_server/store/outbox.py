@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 
 from mock_server.domain.models import Delivery
-from mock_server.store.database import Database
+from mock_server.store.database import Database, record
 from mock_server.store.state import bump
 
 OUTBOX_SCHEMA = """
@@ -158,13 +158,4 @@ class OutboxTables(Database):
 
 
 def _delivery(row: sqlite3.Row) -> Delivery:
-    return Delivery(
-        task_id=row["task_id"],
-        url=row["url"],
-        body=row["body"],
-        attempts=row["attempts"],
-        next_due=row["next_due"],
-        state=row["state"],
-        claimed_by=row["claimed_by"],
-        lease_until=row["lease_until"],
-    )
+    return record(Delivery, row)

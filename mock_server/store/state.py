@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 
-from mock_server.store.database import Database
+from mock_server.store.database import Database, record
 
 SCHEMA_VERSION = 2
 STATE_SCHEMA = """
@@ -85,17 +85,7 @@ class StateTables(Database):
 
     def state(self) -> State:
         row = self.query("SELECT * FROM state WHERE id = 1")[0]
-        return State(
-            rev=row["rev"],
-            epoch=row["epoch"],
-            keys_rev=row["keys_rev"],
-            scenarios_rev=row["scenarios_rev"],
-            clock_now=row["clock_now"],
-            clock_start=row["clock_start"],
-            seed=row["seed"],
-            secret=row["secret"],
-            scenarios_loaded=bool(row["scenarios_loaded"]),
-        )
+        return record(State, row, scenarios_loaded=bool(row["scenarios_loaded"]))
 
     def init_state(self, clock_start: float, seed: int, secret: str) -> State:
         """Set what the first process to open the store decides; later ones read it."""

@@ -9,7 +9,7 @@ one task.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
 
@@ -186,19 +186,10 @@ class TaskTables(LedgerTables):
 
     def update_plan(self, task: Task, plan: Plan) -> Task | None:
         """``task`` with ``plan``, if nobody changed it since it was read (else None)."""
-        try:
-            with self.transaction() as db:
-                rev = bump(db)
-                cursor = db.execute(
-                    "UPDATE tasks SET plan = ?, finish = ?, rev = ? "
-                    "WHERE id = ? AND rev = ? AND settled = 0",
-                    (orjson.dumps(plan.to_json()), plan.finish, rev, task.id, task.rev),
-                )
-                if cursor.rowcount != 1:
-                    raise Lost
-                return replace(task, plan=plan, rev=rev)
-        except Lost:
-            return None
+        rev = self._change_task(
+            "plan = ?, finish = ?", (orjson.dumps(plan.to_json()), plan.finish), task
+        )
+        return None if rev is None else replace(task, plan=plan, rev=rev)
 
     def settle(
         self,
@@ -212,22 +203,39 @@ class TaskTables(LedgerTables):
         ``callbacks`` enter the outbox in the same transaction: a crash can neither lose a
         callback nor send one before billing.
         """
+
+        def also(db: sqlite3.Connection, rev: int) -> None:
+            self.post(db, entries)
+            db.executemany(
+                "INSERT OR IGNORE INTO callbacks (task_id, url, body, next_due, rev) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [(*row, rev) for row in callbacks],
+            )
+
+        rev = self._change_task("settled = 1", (), task, also)
+        return None if rev is None else replace(task, settled=True, rev=rev)
+
+    def _change_task(
+        self,
+        assignments: str,
+        values: tuple[object, ...],
+        task: Task,
+        also: Callable[[sqlite3.Connection, int], None] | None = None,
+    ) -> int | None:
+        """Change an unsettled task if it is still the version read, and do ``also`` in
+        the same transaction; the new version, or None when another process moved it."""
         try:
             with self.transaction() as db:
                 rev = bump(db)
                 cursor = db.execute(
-                    "UPDATE tasks SET settled = 1, rev = ? "
+                    f"UPDATE tasks SET {assignments}, rev = ? "
                     "WHERE id = ? AND rev = ? AND settled = 0",
-                    (rev, task.id, task.rev),
+                    (*values, rev, task.id, task.rev),
                 )
                 if cursor.rowcount != 1:
                     raise Lost
-                self.post(db, entries)
-                db.executemany(
-                    "INSERT OR IGNORE INTO callbacks (task_id, url, body, next_due, rev) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    [(*row, rev) for row in callbacks],
-                )
-                return replace(task, settled=True, rev=rev)
+                if also is not None:
+                    also(db, rev)
+                return rev
         except Lost:
             return None
