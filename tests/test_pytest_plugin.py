@@ -72,6 +72,14 @@ def test_callback_sink_receives_the_servers_callback(wanmock_server, callback_si
     assert [c.json()["id"] for c in callback_sink.calls] == [task["id"]]
 
 
+def test_other_hosts_reach_the_tests_own_respx_routes(wanmock, respx_mock):
+    respx_mock.get("https://example.org/thing").respond(json={"mine": True})
+    assert httpx.get("https://example.org/thing").json() == {"mine": True}
+    answer = httpx.get("https://api.evolink.ai/v1/credits",
+                       headers=headers(wanmock.api_key))
+    assert answer.status_code == 200
+
+
 def test_fixture_reads_journal_and_scenarios(wanmock):
     wanmock.add_scenario({"effect": {"http_status": 429}, "times": 1})
     answer = httpx.post("https://api.evolink.ai/v1/videos/generations", json=BODY,
@@ -84,7 +92,7 @@ def test_fixture_reads_journal_and_scenarios(wanmock):
 def test_pytest_plugin_fixtures_work_without_a_conftest(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_user=USER_TEST)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
-    result.assert_outcomes(passed=8)
+    result.assert_outcomes(passed=9)
 
 
 def test_pytest_plugin_registers_its_options(pytester: pytest.Pytester) -> None:

@@ -79,13 +79,17 @@ class Bridge:
         async def finish() -> None:
             last()
 
-        if self.loop.is_closed():
-            return
+        with self._lock:
+            if self.loop.is_closed():
+                return
+            if self._thread is None:  # nobody drives the loop now: this thread may
+                last()
+                self.loop.close()
+                return
         self.run(finish())
         with self._lock:
-            if self._thread is not None:
-                self.loop.call_soon_threadsafe(self.loop.stop)
-                self._thread.join(10)
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self._thread.join(10)
             self.loop.close()
 
     # -- httpx in, ASGI out ---------------------------------------------------------------
