@@ -280,3 +280,30 @@ def test_verify_provider_a_task_that_never_ends_fails_at_the_timeout() -> None:
         code, out = verify(base_url, "10", timeout=1.0, poll_interval=0.05)
     assert code == 1, out
     assert "[task_ends] the task was still processing when --timeout ran out" in out
+
+
+def test_verify_provider_resends_a_get_the_server_dropped_once() -> None:
+    from contracts.provider.http import Provider
+
+    tries: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        tries.append(request.method)
+        if len(tries) == 1:
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(200, json={"ok": True})
+
+    async def run() -> int:
+        provider = Provider(Options("http://provider.test", KEY))
+        provider.client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
+        try:
+            got = await provider.call("query", "GET", "http://provider.test/v1/tasks/x")
+            with pytest.raises(httpx.RemoteProtocolError):
+                tries.clear()
+                await provider.call("create", "POST", "http://provider.test/v1/videos/generations")
+            return got.status
+        finally:
+            await provider.aclose()
+
+    assert asyncio.run(run()) == 200
+    assert tries == ["POST"]  # a create is never sent twice

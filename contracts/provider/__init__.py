@@ -40,13 +40,16 @@ async def verify_async(options: Options, report: Report) -> int:
         f"[bold]Verifying[/bold] {escape(options.base_url)} (files: {escape(options.files)})"
     )
     try:
+        # rendered before the first request: a connection idle while a slow machine
+        # renders may be closed by the provider just as it is reused
+        clip = files.reference_clip(options.reference_file)
         if await provider.has_control():
             report.note(
                 "the provider answers wanmock's /_mock control API: 402/403 checks "
                 "and per-task ledger charges are available"
             )
         await free.run(provider, report)
-        reference, owned = await files.run(provider, report)
+        reference, owned = await files.run(provider, report, clip)
         if options.allow_spend > 0:
             await spend.run(provider, report, reference)
         else:

@@ -142,11 +142,13 @@ def report_vanished(report: Report, name: str, file_ids: list[str], used_by: str
     )
 
 
-async def run(provider: Provider, report: Report) -> tuple[Reference | None, list[str]]:
+async def run(
+    provider: Provider, report: Report, rendered: tuple[bytes, Decimal | None] | None = None
+) -> tuple[Reference | None, list[str]]:
     """Check the file API; return the uploaded reference and every file id to delete."""
     report.section("File service")
     report.note(f"this run's uploads are named {run_file(provider, '*')}")
-    clip, seconds = reference_clip(provider.options.reference_file)
+    clip, seconds = rendered or reference_clip(provider.options.reference_file)
     name = run_file(provider, REFERENCE_NAME)
     answer = await upload_stream(provider, clip, name, auth="none")
     judge(report, "upload without a key -> 401", answer, "FileUploaded", False, 401)

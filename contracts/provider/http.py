@@ -108,10 +108,20 @@ class Provider:
         data: Any = None,
         record: bool = True,
     ) -> Exchange:
-        """Send one request; the answer is decoded, kept and shown to listeners."""
-        response = await self.client.request(
-            method, url, headers=self.headers(auth), json=json, files=files, data=data
-        )
+        """Send one request; the answer is decoded, kept and shown to listeners.
+
+        A GET whose connection the server closed before answering is sent once more: a
+        pooled keep-alive connection may be closed just as it is reused (several runs on
+        a busy machine). Other methods are never resent, so nothing is created twice."""
+        headers = self.headers(auth)
+        try:
+            response = await self.client.request(
+                method, url, headers=headers, json=json, files=files, data=data
+            )
+        except (httpx.ReadError, httpx.RemoteProtocolError):
+            if method != "GET":
+                raise
+            response = await self.client.request(method, url, headers=headers)
         kind = response.headers.get("content-type", "")
         try:
             body = response.json() if response.content else None
