@@ -192,3 +192,20 @@ def test_fetch_references_flag_given_bare_means_true() -> None:
     config = load_config({s.name: getattr(args, s.name) for s in SETTINGS}, env={})
     assert config.fetch_references is True
     assert load_config(env={"WANMOCK_FETCH_REFERENCES": "false"}).fetch_references is False
+
+
+def test_media_known_references_ship_in_the_wheel(tmp_path: Path) -> None:
+    """An installed wanmock knows the same reference URLs as a checkout."""
+    import subprocess
+    import sys
+    import zipfile
+
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
+        + ["--wheel-dir", str(tmp_path), str(root)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("wanmock-*.whl")
+    assert "mock_server/media/manifest.json" in zipfile.ZipFile(wheel).namelist()

@@ -3,7 +3,7 @@
 A reference's duration, container and size come, in order, from (DESIGN.md "Media"):
 
 1. a file uploaded to this server (probed once, at upload);
-2. the manifest (``fixtures/media/manifest.json`` and any ``--media-manifest``): URL ->
+2. the manifest (``mock_server/media/manifest.json`` and any ``--media-manifest``): URL ->
    duration, format, size, so tests and users can name remote URLs without fetching;
 3. with ``--fetch-references`` only, the URL itself, downloaded and probed with PyAV;
 4. else nothing: the configured default duration is billed and no rule is checked.
@@ -36,7 +36,8 @@ from mock_server.runtime.clock import Clock
 from mock_server.runtime.config import Config
 from mock_server.store.protocols import Store
 
-BUNDLED_MANIFEST = Path(__file__).resolve().parents[2] / "fixtures" / "media" / "manifest.json"
+# Package data, so an installed wanmock knows the same URLs as a checkout.
+BUNDLED_MANIFEST = Path(__file__).resolve().parent / "manifest.json"
 UPLOAD_PATH_RE = re.compile(r"/(?:files|api/v1/files/download)/(file_[0-9a-f]{20})(?:/|$)")
 MILLISECOND = Decimal("0.001")
 
