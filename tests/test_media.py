@@ -201,9 +201,9 @@ def test_media_known_references_ship_in_the_wheel(tmp_path: Path) -> None:
     import zipfile
 
     root = Path(__file__).resolve().parent.parent
+    build = ["pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", str(tmp_path)]
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps"]
-        + ["--wheel-dir", str(tmp_path), str(root)],
+        [sys.executable, "-m", *build, str(root)],
         check=True,
         capture_output=True,
     )
