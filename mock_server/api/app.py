@@ -23,6 +23,7 @@ from starlette.responses import Response
 from starlette.routing import Mount, Route
 
 from mock_server.api import account, control, files, observe, results
+from mock_server.api.faulty import DroppedConnection
 from mock_server.api.httpio import error_response, json_response
 from mock_server.api.tasks import GetTask, create_generation
 from mock_server.api.traffic import Traffic
@@ -50,6 +51,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DroppedConnection):  # a transport fault on purpose, not a bug
+        return Response(status_code=499)
     log.exception("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
     return json_response(ApiError(500, "Internal server error").body(), 500)
 

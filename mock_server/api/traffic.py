@@ -16,10 +16,12 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mock_server.api.faulty import DroppedConnection, broken, drop
 from mock_server.api.tasks import ANSWER, get_task
 from mock_server.domain import faults
 from mock_server.domain.errors import ApiError
 from mock_server.domain.scenarios import CREATE_PATH, Facts, Rule, add_fields
+from mock_server.domain.transport import broken_body
 from mock_server.runtime.clock import idle, monotonic, wall_time
 from mock_server.runtime.journal import TASK_PATH, Entry
 from mock_server.service.fake import Fake
@@ -27,11 +29,9 @@ from mock_server.service.fake import Fake
 CAPTURED_TYPES = (b"application/json", b"text/")
 # Where a scenario leaves the unknown fields to add to this request's answer.
 EXTRA = "wanmock.extra_fields"
+# Where a scenario leaves how to break this request's answer (domain/transport.py).
+BREAK = "wanmock.break_body"
 MAX_CAPTURE = 64 * 1024
-
-
-class DroppedConnection(Exception):
-    """Raised after the answer's headers to make the server cut the connection."""
 
 
 class _QuietDrops(logging.Filter):
@@ -88,6 +88,8 @@ class Traffic:
                 self._finish(fake, entry, started)
                 return
             receive = entry.replay or receive
+            if scope.get(BREAK):
+                send = broken(send, scope[BREAK])
         low, high = fake.config.latency
         if high:
             await idle(fake.latency_rng.uniform(low, high))
@@ -139,8 +141,26 @@ class Traffic:
             entry.note(f"scenario {rule.id} ({rule.name or 'unnamed'}) applied")
             if rule.effect.delay_seconds:
                 await idle(rule.effect.delay_seconds)
+            if rule.effect.hang_seconds:
+                entry.note(
+                    f"transport fault: no answer for {rule.effect.hang_seconds:g} s, "
+                    "then the connection was closed"
+                )
+                await idle(rule.effect.hang_seconds)
+                await self._drop(send, entry)
             if rule.effect.drop_connection:
                 await self._drop(send, entry)
+            kind = broken_body(rule.effect)
+            if kind is not None:
+                scope[BREAK] = kind
+                entry.note(
+                    "transport fault: "
+                    + (
+                        "connection reset halfway through the answer's body"
+                        if kind == "reset_connection"
+                        else "body cut off halfway (Content-Length promised more)"
+                    )
+                )
             status = rule.effect.http_status
             if status is None:
                 return False
@@ -186,14 +206,7 @@ class Traffic:
     async def _drop(self, send: Send, entry: Entry) -> None:
         entry.status = 499  # nginx's "client closed request": no answer was given
         entry.note("connection dropped before the answer")
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 200,
-                "headers": [(b"content-length", b"1048576")],
-            }
-        )
-        raise DroppedConnection()
+        await drop(send)
 
     def _note_poll_rate(self, fake: Fake, path: str, entry: Entry, now: float) -> None:
         gap = fake.note_poll(path, now)

@@ -14,6 +14,7 @@ from typing import Any, Final
 from mock_server.domain import faults
 from mock_server.domain.errors import ApiError, invalid
 from mock_server.domain.shapes import parse_shapes
+from mock_server.domain.transport import parse_transport
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +70,9 @@ class Effect:
     headers: dict[str, str] | None = None
     message: str | None = None
     drop_connection: bool = False
+    reset_connection: bool = False
+    truncate_body: bool = False
+    hang_seconds: float = 0.0
     delay_seconds: float = 0.0
     outcome: str | None = None
     error_code: str | None = None
@@ -83,7 +87,14 @@ class Effect:
 
     @property
     def answers(self) -> bool:
-        return self.http_status is not None or self.drop_connection or self.delay_seconds > 0
+        return (
+            self.http_status is not None
+            or self.drop_connection
+            or self.delay_seconds > 0
+            or self.hang_seconds > 0
+            or self.reset_connection
+            or self.truncate_body
+        )
 
     @property
     def shapes_task(self) -> bool:
@@ -235,10 +246,7 @@ def parse_effect(spec: object) -> Effect:
             if not isinstance(spec[name], str):
                 raise invalid(f"effect.{name}", f"{name} must be a string")
             values[name] = spec[name]
-    if spec.get("drop_connection") is not None:
-        if not isinstance(spec["drop_connection"], bool):
-            raise invalid("effect.drop_connection", "drop_connection must be true or false")
-        values["drop_connection"] = spec["drop_connection"]
+    parse_transport(spec, values)
     for name in ("delay_seconds", "queue_seconds", "processing_seconds"):
         if spec.get(name) is not None:
             values[name] = _number(f"effect.{name}", spec[name])
