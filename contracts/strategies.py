@@ -314,7 +314,8 @@ def server_worlds(
     ``Retry-After`` on the create (at most ``max_create_errors``) and on the first polls
     (at most ``max_poll_errors``), each with a ``Retry-After`` of at most
     ``max_retry_after`` seconds (real seconds a polite client waits, so keep it small),
-    unknown fields in answers, and callbacks that fail (so they are delivered again, up
+    transport faults on the create and on polls (dropped, hung, reset mid-body,
+    truncated), unknown fields in answers, and callbacks that fail (so they are delivered again, up
     to 3 times) or answer late. The defaults are what EvoLink's own client survives: it
     retries a create once and a poll three times
     (SOURCES.md "Client verification").
@@ -336,6 +337,7 @@ def server_worlds(
         results_count=st.integers(1, 4),
         progress_points=draws.progress_steps(),
         estimated_time=draws.estimates(),
+        faults=draws.faults(),
         create_errors=transients(max_create_errors, max_retry_after=max_retry_after),
         poll_errors=transients(max_poll_errors, max_retry_after=max_retry_after),
         extra_fields=fields.map(lambda d: tuple(sorted(d.items()))),

@@ -3,8 +3,9 @@
 It reads WANMOCK_BASE_URL, WANMOCK_API_KEY and WANMOCK_REQUEST (a create body, JSON),
 creates the task, polls it until it ends, and prints one JSON line: the videos, or the
 failure code. It retries 429, 502 and 503 (what EvoLink's own client retries) after
-``Retry-After`` when the answer has one, else with exponential backoff, and never sends
-the create again once it was accepted. Standard library only. ``POLL_SECONDS`` sets the
+``Retry-After`` when the answer has one, else with exponential backoff, retries a call
+whose answer never came in full (a dropped, reset or cut-short connection), and never
+sends the create again once it saw it answered. Standard library only. ``POLL_SECONDS`` sets the
 longest wait between polls (default 2; a stepped fake moves time per request, so a
 verification run can use a small value); ``RETRIES`` how often a call is retried
 (default 5; ``RETRIES=0`` makes it a client that gives up, for the README's demo).
@@ -12,6 +13,7 @@ verification run can use a small value); ``RETRIES`` how often a call is retried
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import sys
@@ -39,6 +41,12 @@ def call(method: str, url: str, key: str, body: Any = None) -> Any:
                 raise
             wait = error.headers.get("Retry-After")
             time.sleep(float(wait) if wait is not None else 0.1 * 2**attempt)
+        except (urllib.error.URLError, http.client.HTTPException, OSError):
+            # No answer seen in full (dropped, reset, cut short, timed out): sending it
+            # again is safe, even a create, since its client never learnt of a task.
+            if attempt == ATTEMPTS - 1:
+                raise
+            time.sleep(0.1 * 2**attempt)
     raise AssertionError("unreachable")
 
 

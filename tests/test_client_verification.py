@@ -34,16 +34,30 @@ PAUSE = 0.015  # between polls: above the 10 ms tight-polling floor, so a broken
 # -- clients under test -------------------------------------------------------------------
 
 
-def call(http: httpx.Client, method: str, path: str, **kwargs: Any) -> Any:
-    """One call, retried on 429/502/503 after Retry-After (or a short backoff)."""
+def call(http: httpx.Client, method: str, path: str, patiently: bool = True, **kwargs: Any) -> Any:
+    """One call, retried on 429/502/503 after Retry-After (or a short backoff), and on a
+    broken connection when ``patiently``."""
     for attempt in range(6):
-        answer = http.request(method, path, **kwargs)
+        if patiently:
+            answer = patient(http, method, path, **kwargs)
+        else:
+            answer = http.request(method, path, **kwargs)
         if answer.status_code not in TRANSIENT:
             answer.raise_for_status()
             return answer.json()
         time.sleep(float(answer.headers.get("Retry-After", 0.01 * 2**attempt)))
     answer.raise_for_status()
     raise AssertionError("unreachable")
+
+
+def patient(http: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    """One request, sent again while its answer never comes in full (transport faults)."""
+    for attempt in range(5):
+        try:
+            return http.request(method, path, **kwargs)
+        except httpx.TransportError:
+            time.sleep(PAUSE * 2**attempt)
+    return http.request(method, path, **kwargs)
 
 
 def session(base_url: str, api_key: str) -> httpx.Client:
@@ -67,13 +81,13 @@ def reference_client(base_url: str, api_key: str, request: dict[str, Any]) -> Ou
 
 def gives_up_on_429(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
     with session(base_url, api_key) as http:
-        answer = http.post("/v1/videos/generations", json=request)
+        answer = patient(http, "POST", "/v1/videos/generations", json=request)
         if answer.status_code == 429:
             return Outcome.failed("rate_limited")
         task = answer.json()
         while task["status"] not in ("completed", "failed"):
             time.sleep(PAUSE)
-            answer = http.get(f"/v1/tasks/{task['id']}")
+            answer = patient(http, "GET", f"/v1/tasks/{task['id']}")
             if answer.status_code == 429:
                 return Outcome.failed("rate_limited")
             task = answer.json() if answer.status_code == 200 else task
@@ -85,7 +99,7 @@ def resubmits_on_503(base_url: str, api_key: str, request: dict[str, Any]) -> Ou
         task = call(http, "POST", "/v1/videos/generations", json=request)
         while task["status"] not in ("completed", "failed"):
             time.sleep(PAUSE)
-            answer = http.get(f"/v1/tasks/{task['id']}")
+            answer = patient(http, "GET", f"/v1/tasks/{task['id']}")
             if answer.status_code == 503:  # "it is gone": start over
                 task = call(http, "POST", "/v1/videos/generations", json=request)
             elif answer.status_code == 200:
@@ -127,7 +141,7 @@ def ignores_retry_after(base_url: str, api_key: str, request: dict[str, Any]) ->
     with session(base_url, api_key) as http:
 
         def hasty(method: str, path: str, **kwargs: Any) -> Any:
-            while (answer := http.request(method, path, **kwargs)).status_code in TRANSIENT:
+            while (answer := patient(http, method, path, **kwargs)).status_code in TRANSIENT:
                 time.sleep(PAUSE)  # "Retry-After is only a hint"
             answer.raise_for_status()
             return answer.json()
@@ -171,6 +185,32 @@ def waits_on_a_failed_task(base_url: str, api_key: str, request: dict[str, Any])
         while task["status"] != "completed":  # a failed task: wait on, forever
             time.sleep(PAUSE)
             task = call(http, "GET", f"/v1/tasks/{task['id']}")
+    return reference_outcome(task)
+
+
+def resubmits_after_a_broken_poll(base_url: str, api_key: str, request: dict[str, Any]) -> Outcome:
+    with session(base_url, api_key) as http:
+        task = call(http, "POST", "/v1/videos/generations", json=request)
+        while task["status"] not in ("completed", "failed"):
+            time.sleep(PAUSE)
+            try:
+                task = call(http, "GET", f"/v1/tasks/{task['id']}", patiently=False)
+            except httpx.TransportError:  # "the task is lost": start over
+                task = call(http, "POST", "/v1/videos/generations", json=request)
+    return reference_outcome(task)
+
+
+def gives_up_on_a_broken_connection(
+    base_url: str, api_key: str, request: dict[str, Any]
+) -> Outcome:
+    with session(base_url, api_key) as http:
+        try:
+            task = call(http, "POST", "/v1/videos/generations", False, json=request)
+            while task["status"] not in ("completed", "failed"):
+                time.sleep(PAUSE)
+                task = call(http, "GET", f"/v1/tasks/{task['id']}", patiently=False)
+        except httpx.TransportError:
+            return Outcome.failed("network_error")
     return reference_outcome(task)
 
 
@@ -297,6 +337,48 @@ def test_verify_client_stops_a_client_polling_an_ended_task_and_shrinks_it_quick
     assert (world.queue_seconds, world.processing_seconds) == (0, 1) and world.error_code
     assert len(result.failure.run.journal) <= 15  # reruns stop soon after the end
     assert time.monotonic() - started < 30
+
+
+def test_verify_client_catches_a_client_that_resubmits_after_a_broken_poll(
+    tmp_path: Path,
+) -> None:
+    result = verify(resubmits_after_a_broken_poll, tmp_path, examples=20)
+    found = broken(result)
+    assert "had answered it in full" in found["client_creates_once"]
+    assert result.failure is not None and result.failure.case.world.faults
+
+
+def test_verify_client_catches_a_client_that_gives_up_on_a_broken_connection(
+    tmp_path: Path,
+) -> None:
+    found = broken(verify(gives_up_on_a_broken_connection, tmp_path, examples=20))
+    assert "gave up after a transport fault" in found["client_retries_transient_errors"]
+
+
+def create_entry(status: int = 200, *notes: str) -> dict[str, Any]:
+    return {"method": "POST", "path": "/v1/videos/generations", "status": status,
+            "task_id": f"t{len(notes)}", "notes": list(notes)}  # fmt: skip
+
+
+def creates_once(*journal: dict[str, Any]) -> list[str]:
+    from contracts import checks
+    from contracts.checks.client import ClientRun
+
+    run = ClientRun(request={}, world={}, outcome=None, journal=journal)
+    return [v.check for v in checks.violations(run) if v.check == "client_creates_once"]
+
+
+def test_client_creates_once_lets_a_create_never_seen_answered_be_sent_again() -> None:
+    reset = "transport fault: connection reset halfway through the answer's body"
+    assert creates_once(create_entry(200, reset), create_entry(200)) == []
+    assert (
+        creates_once(create_entry(499, "connection dropped before the answer"), create_entry())
+        == []
+    )
+
+
+def test_client_creates_once_refuses_a_create_sent_again_after_a_full_answer() -> None:
+    assert creates_once(create_entry(200), create_entry(200, "x")) == ["client_creates_once"]
 
 
 TINY_CLIENT = """

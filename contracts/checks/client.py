@@ -17,6 +17,7 @@ from contracts.checks.core import NotApplicable, check, fail
 
 TRANSIENT: Final = frozenset({429, 502, 503})  # what EvoLink's own client retries
 CREATE: Final = ("POST", "/v1/videos/generations")
+FAULT_NOTES: Final = ("transport fault", "connection dropped")  # journal notes of the fake
 
 
 @dataclass(frozen=True)
@@ -137,22 +138,40 @@ def client_sends_the_request(run: ClientRun) -> None:
         )
 
 
+def broken_answer(entry: Mapping[str, Any]) -> bool:
+    """The client never got this answer in full: the connection was dropped, held until
+    it closed, reset or cut short (a transport fault the world injected)."""
+    notes = entry.get("notes") or ()
+    return any(n.startswith(FAULT_NOTES) for n in notes)
+
+
 @check(ClientRun, source="[CLIENT] api-client.ts (retries 429/502/503; one create per task)")
 def client_creates_once(run: ClientRun) -> None:
-    """Exactly one create is accepted: transient errors are retried, never resubmitted."""
-    creates = [e for e in run.journal if _is_create(e)]
-    accepted = [i for i, e in enumerate(run.journal) if _is_create(e) and e.get("status") == 200]
+    """Once a create was answered in full, the client never sends it again; before that
+    (a dropped, hung, reset or truncated answer), resubmitting is the one legitimate case."""
+    creates = [i for i, e in enumerate(run.journal) if _is_create(e)]
+    accepted = [i for i in creates if run.journal[i].get("status") == 200]
     if not accepted:
         raise fail(
             "the client never got its task created",
-            creates=[describe(e) for e in creates],
+            creates=[describe(run.journal[i]) for i in creates],
         )
-    if len(accepted) > 1:
-        second = accepted[1]
-        before = describe(run.journal[second - 1]) if second else "nothing"
+    answered = [i for i in accepted if not broken_answer(run.journal[i])]
+    if not answered:
+        raise NotApplicable("no create was answered in full")
+    again = [i for i in creates if i > answered[0]]
+    if again:
+        second = again[0]
+        made = [i for i in accepted if not broken_answer(run.journal[i]) or i <= second]
+        what = (
+            f"created {len(made)} tasks for one request"
+            if run.journal[second].get("status") == 200
+            else "sent the create again"
+        )
         raise fail(
-            f"the client created {len(accepted)} tasks for one request: it resubmitted the "
-            f"create after {before}",
+            f"the client {what}: it resubmitted the create after "
+            f"{describe(run.journal[second - 1])}, though {describe(run.journal[answered[0]])} "
+            "had answered it in full",
             tasks=[run.journal[i].get("task_id") for i in accepted],
             requests=[describe(e) for e in run.journal[: second + 1]][-6:],
         )
@@ -169,10 +188,21 @@ def _retry_after(run: ClientRun, entry: Mapping[str, Any]) -> str:
 
 @check(ClientRun, source="[CLIENT] api-client.ts RETRYABLE_STATUS_CODES = 429, 502, 503")
 def client_retries_transient_errors(run: ClientRun) -> None:
-    """After a transient 429/502/503 the client tries again instead of giving up."""
-    if not any(injected(e) and e.get("status") in TRANSIENT for e in run.journal):
-        raise NotApplicable("the world sent no transient error")
+    """After a transient 429/502/503 or a broken connection the client tries again."""
+    if not any(
+        injected(e) and (e.get("status") in TRANSIENT or broken_answer(e)) for e in run.journal
+    ):
+        raise NotApplicable("the world sent no transient error or transport fault")
     last = run.journal[-1]
+    if broken_answer(last):
+        fault = "; ".join(n for n in last["notes"] if n.startswith(FAULT_NOTES))
+        raise fail(
+            f"the client gave up after a transport fault on {last.get('method')} "
+            f"{last.get('path')} ({fault}); "
+            "a network error is as transient as a 503",
+            outcome=run.outcome or run.problem,
+            last_requests=_recent(run),
+        )
     if injected(last) and last.get("status") in TRANSIENT:
         raise fail(
             f"the client gave up after a transient {last.get('status')} on "

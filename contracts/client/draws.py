@@ -1,10 +1,12 @@
 """Hypothesis strategies for the parts of a server world that issue 10 added: lifecycle
-shapes (progress in steps, an estimate that processing outlasts). ``server_worlds()`` in
-``contracts/strategies.py`` calls them; each shrinks to "no such shape"."""
+shapes (progress in steps, an estimate that processing outlasts) and transport faults.
+``server_worlds()`` in ``contracts/strategies.py`` calls them; each shrinks to none."""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
+
+from contracts.client.world import FAULT_EFFECTS, Fault
 
 Points = tuple[tuple[float, int], ...]
 
@@ -38,3 +40,13 @@ def estimates() -> st.SearchStrategy[int | None]:
     """What ``task_info.estimated_time`` starts at: the fake's own (None) or 0–30 s, which a
     world's processing (up to 180 s) usually outlasts. Shrinks to None."""
     return st.one_of(st.none(), st.integers(0, 30))
+
+
+def faults() -> st.SearchStrategy[tuple[Fault, ...]]:
+    """Up to two transport faults, each on the create or on a poll: a connection dropped
+    before any answer, an answer held back (``hang``), a connection reset halfway through
+    the body, a truncated body. Shrinks to none, then one drop on the create."""
+    one = st.builds(
+        Fault, st.sampled_from(list(FAULT_EFFECTS)), st.sampled_from(["create", "poll"])
+    )
+    return st.lists(one, max_size=2).map(tuple)

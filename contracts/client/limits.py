@@ -42,7 +42,7 @@ def honest_requests(world: ServerWorld, step: float) -> int:
     ``step`` of the task's life, one per transient answer, and a few to spare."""
     life = world.queue_seconds + world.processing_seconds
     transients = sum(t.times for t in (*world.create_errors, *world.poll_errors))
-    return math.ceil(life / step) + transients + getattr(world, "fault_count", 0) + 10
+    return math.ceil(life / step) + transients + world.fault_count + 10
 
 
 def shrink_limits(

@@ -25,7 +25,7 @@ from hypothesis.errors import NoSuchExample
 
 from contracts import checks
 from contracts.checks import Outcome
-from contracts.checks.client import ClientRun
+from contracts.checks.client import ClientRun, broken_answer
 from contracts.checks.pacing import pace, poll_intervals
 from contracts.client.cases import cases, client_request, simpler_requests
 from contracts.client.limits import Limits, shrink_limits, watchdog
@@ -241,7 +241,9 @@ class Verifier:
         journal = self.control("GET", f"/requests?limit={limit}")["requests"]
         self.control("POST", "/clock/advance", {"seconds": SETTLE_SECONDS})
         tasks = {t["task"]["id"]: t["task"] for t in self.control("GET", "/tasks")["tasks"]}
-        made = [e["task_id"] for e in journal if e["method"] == "POST" and e["status"] == 200]
+        # The task the client saw created first; those whose answer it never got after.
+        creates = [e for e in journal if e["method"] == "POST" and e["status"] == 200]
+        made = [e["task_id"] for e in sorted(creates, key=broken_answer)]
         run = ClientRun(
             request=request,
             world=world.to_json(),

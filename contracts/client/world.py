@@ -44,6 +44,46 @@ class Transient:
         return f"{self.status}{after} ×{self.times}"
 
 
+# Real seconds a hung answer is held back before its connection closes: longer than a
+# hasty client's timeout, short enough to keep a verification quick.
+HANG_SECONDS: Final = 2.0
+FAULT_EFFECTS: Final[dict[str, dict[str, Any]]] = {
+    "drop": {"drop_connection": True},
+    "hang": {"hang_seconds": HANG_SECONDS},
+    "reset": {"reset_connection": True},
+    "truncate": {"truncate_body": True},
+}
+FAULT_NAMES: Final = {
+    "drop": "connection dropped",
+    "hang": f"no answer for {HANG_SECONDS:g} s",
+    "reset": "connection reset mid-body",
+    "truncate": "body truncated",
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A transport fault (``drop``, ``hang``, ``reset``, ``truncate``) on the create or on
+    a poll (``where``), ``times`` times, as a fault-injecting proxy makes them."""
+
+    kind: str
+    where: str = "create"
+    times: int = 1
+
+    def rule(self) -> dict[str, Any]:
+        return {
+            "name": f"transport fault on {self.where}: {FAULT_NAMES[self.kind]}",
+            "match": dict(CREATE_MATCH if self.where == "create" else POLL_MATCH),
+            "effect": dict(FAULT_EFFECTS[self.kind]),
+            "times": self.times,
+        }
+
+    def describe(self) -> str:
+        return f"{FAULT_NAMES[self.kind]} on {self.where}" + (
+            f" ×{self.times}" if self.times > 1 else ""
+        )
+
+
 @dataclass(frozen=True)
 class ServerWorld:
     """How the fake behaves for one example of client verification."""
@@ -60,10 +100,15 @@ class ServerWorld:
     extra_fields: tuple[tuple[str, Any], ...] = ()
     callback_failures: int = 0
     late_callback: bool = False
+    faults: tuple[Fault, ...] = ()  # transport faults, after any transient answers
 
     @property
     def outcome(self) -> str:
         return "completed" if self.error_code is None else "failed"
+
+    @property
+    def fault_count(self) -> int:
+        return sum(f.times for f in self.faults)
 
     @property
     def fields(self) -> dict[str, Any]:
@@ -87,6 +132,7 @@ class ServerWorld:
         rules = [{"name": f"the task: {self.outcome}", "match": CREATE_MATCH, "effect": effect}]
         rules += [t.rule(CREATE_MATCH, "create") for t in self.create_errors]
         rules += [t.rule(POLL_MATCH, "poll") for t in self.poll_errors]
+        rules += [f.rule() for f in self.faults]
         if self.extra_fields:
             rules.append(
                 {"name": "unknown fields in answers", "effect": {"extra_fields": self.fields}}
@@ -119,6 +165,8 @@ class ServerWorld:
             parts.append("create: " + ", ".join(t.describe() for t in self.create_errors))
         if self.poll_errors:
             parts.append("polls: " + ", ".join(t.describe() for t in self.poll_errors))
+        if self.faults:
+            parts.append("faults: " + ", ".join(f.describe() for f in self.faults))
         if self.extra_fields:
             parts.append("unknown fields " + ", ".join(name for name, _ in self.extra_fields))
         if callbacks and self.callback_failures:
@@ -137,6 +185,8 @@ class ServerWorld:
             replace(self, create_errors=(), poll_errors=()),
             replace(self, create_errors=()),
             replace(self, poll_errors=()),
+            replace(self, faults=()),
+            replace(self, faults=self.faults[:1]),
             replace(self, extra_fields=()),
             replace(self, callback_failures=0, late_callback=False),
             replace(self, queue_seconds=0, processing_seconds=1, progress_curve="linear"),
@@ -170,6 +220,7 @@ class ServerWorld:
             "extra_fields": self.fields,
             "callback_failures": self.callback_failures,
             "late_callback": self.late_callback,
+            "faults": [f.__dict__ for f in self.faults],
         }
 
 
