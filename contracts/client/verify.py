@@ -238,7 +238,7 @@ class Verifier:
             raise _OutOfTime  # cut short by the shrinking deadline: it proves nothing
         if attempt.exit_status in CANNOT_RUN and not self.cache:
             raise CannotRun(attempt.detail or f"exit status {attempt.exit_status}")
-        limit = self.options.max_requests + 100
+        limit = min(1000, self.options.max_requests + 100)  # the control API pages at 1000
         journal = self.control("GET", f"/requests?limit={limit}")["requests"]
         # A request of an earlier, stopped run may still be held (a hang) and land after
         # the reset: it is not this client's.
