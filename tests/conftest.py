@@ -130,3 +130,27 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
         return path if path.exists() else make_clip(path, seconds, fmt=fmt, audio=audio)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[Any]:
+    """A throwaway PostgreSQL cluster for the session (tests/postgres.py); skipped where
+    the package is missing, except under CI, where ``make install-postgres`` put it."""
+    import os
+
+    from tests.postgres import Cluster, find_bin
+
+    bin_dir = find_bin()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is missing: make install-postgres")
+        pytest.skip("PostgreSQL is missing (make install-postgres)")
+    cluster = Cluster(bin_dir)
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_cluster: Any) -> str:
+    """A fresh empty database in the session's cluster."""
+    return str(postgres_cluster.new_database())

@@ -26,9 +26,15 @@ BODY = {
 CREDITS = "100"
 
 
-@pytest.fixture
-def pair(tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    db = tmp_path / "state.db"
+@pytest.fixture(params=["sqlite", "postgresql"])
+def pair(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Two ``wanmock serve`` processes on one store: a SQLite file, or one PostgreSQL
+    database (two replicas on two ports)."""
+    db = tmp_path / "state.db" if request.param == "sqlite" else request.getfixturevalue(
+        "postgres_url"
+    )
     args = ["--clock", "virtual", "--api-key", f"{KEY}={CREDITS}"]
     with running(*args, db=db) as first, running(*args, db=db) as second:
         yield first, second

@@ -264,7 +264,7 @@ class Outbox:
             job.cancel()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
-        with contextlib.suppress(StoreClosed):
+        with contextlib.suppress(*StoreClosed):
             self.store.release_callback_claims(self.owner)
 
 

@@ -43,8 +43,12 @@ def _ge(a: str, b: str) -> int:
     return int(Decimal(a) >= Decimal(b))
 
 
+class StoreClosedError(Exception):
+    """A store that is not SQLite was used after ``close``."""
+
+
 # What a closed store raises: a caller shutting down may meet it and give up quietly.
-StoreClosed = sqlite3.ProgrammingError
+StoreClosed = (sqlite3.ProgrammingError, StoreClosedError)
 _CLOSED = memory.closed_connection()  # a closed store's connection: any use raises
 
 

@@ -13,13 +13,16 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 def open_store(db: str) -> Store:
-    """``:memory:`` or a file path: SQLite. A URL with another scheme is refused."""
+    """``:memory:`` or a file path: SQLite; ``postgresql://…``: PostgreSQL (imported only
+    then). A URL with another scheme is refused."""
     scheme = urlsplit(db).scheme if "://" in db else ""
     if scheme in POSTGRES_SCHEMES:
-        raise StoreError(
-            f"--db {db}: PostgreSQL stores are not supported by this version of wanmock; "
-            "use a SQLite file (--db PATH) shared by --workers"
-        )
+        from mock_server.store.postgres import PostgresStore
+
+        return PostgresStore(db)
     if scheme:
-        raise StoreError(f"--db {db}: unknown store scheme {scheme!r}; give a file path")
+        raise StoreError(
+            f"--db {db}: unknown store scheme {scheme!r}; "
+            "give a file path or a postgresql:// URL"
+        )
     return SqliteStore(db)

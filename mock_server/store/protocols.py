@@ -14,16 +14,27 @@ from typing import Any, Protocol
 
 from mock_server.domain.billing import Balance
 from mock_server.domain.models import Delivery, FileRecord, LedgerEntry, Plan, Task
-from mock_server.store.database import ChangeSignal
 from mock_server.store.keys import Grants
 from mock_server.store.state import State
 from mock_server.store.tasks import CallbackRow
 
 
+class ChangeSignal(Protocol):
+    """Has another process committed since ``seen``? ``changed`` is on every request's
+    path, so it costs a memory compare, never a round trip; take a ``snapshot`` before
+    reading what changed and hand it to ``seen`` after."""
+
+    def changed(self) -> bool: ...
+    def snapshot(self) -> Any: ...
+    def seen(self, snapshot: Any) -> None: ...
+    def close(self) -> None: ...
+
+
 class StateStore(Protocol):
     """The counters and the clock every process shares, and the change signal."""
 
-    signal: ChangeSignal
+    @property
+    def signal(self) -> ChangeSignal: ...
 
     def state(self) -> State: ...
     def init_state(self, clock_start: float, seed: int, secret: str) -> State: ...

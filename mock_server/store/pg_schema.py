@@ -1,0 +1,123 @@
+"""The PostgreSQL schema, by version: ``MIGRATIONS[n]`` takes a database from version
+n - 1 to n. ``PgDatabase`` applies the missing steps at start under ``ADVISORY_LOCK`` and
+records the version in ``schema_version``.
+
+Credits are NUMERIC (exact), ids and ledger numbers come from sequences, and every table
+mirrors its SQLite twin (store/tasks.py, ledger.py, keys.py, outbox.py, journal.py,
+files.py), so both stores keep the same records.
+"""
+
+from __future__ import annotations
+
+# pg_advisory_xact_lock key: "wanmock" as an integer, shared by every replica.
+ADVISORY_LOCK = 0x77616E6D6F636B
+SCHEMA_VERSION = 1
+
+MIGRATIONS = {
+    1: """
+CREATE TABLE state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    rev BIGINT NOT NULL DEFAULT 0,
+    epoch BIGINT NOT NULL DEFAULT 0,
+    keys_rev BIGINT NOT NULL DEFAULT 0,
+    scenarios_rev BIGINT NOT NULL DEFAULT 0,
+    clock_now DOUBLE PRECISION,
+    clock_start DOUBLE PRECISION,
+    seed BIGINT,
+    secret TEXT,
+    scenarios_loaded BOOLEAN NOT NULL DEFAULT FALSE
+);
+INSERT INTO state (id) VALUES (1);
+CREATE SEQUENCE task_numbers;
+CREATE TABLE journal_head (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    seq BIGINT NOT NULL DEFAULT 0
+);
+INSERT INTO journal_head (id) VALUES (1);
+CREATE TABLE tasks (
+    id TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    created DOUBLE PRECISION NOT NULL,
+    finish DOUBLE PRECISION NOT NULL,
+    data TEXT NOT NULL,
+    plan TEXT NOT NULL,
+    settled BOOLEAN NOT NULL DEFAULT FALSE,
+    rev BIGINT NOT NULL
+);
+CREATE INDEX tasks_unsettled ON tasks (finish) WHERE NOT settled;
+CREATE INDEX tasks_by_rev ON tasks (rev);
+CREATE INDEX tasks_by_key ON tasks (key, created);
+CREATE TABLE ledger (
+    seq BIGSERIAL PRIMARY KEY,
+    at DOUBLE PRECISION NOT NULL,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    amount NUMERIC NOT NULL,
+    task_id TEXT,
+    note TEXT
+);
+CREATE INDEX ledger_by_key ON ledger (key, seq);
+CREATE INDEX ledger_by_task ON ledger (task_id);
+CREATE TABLE balances (
+    key TEXT PRIMARY KEY,
+    granted NUMERIC NOT NULL DEFAULT 0,
+    available NUMERIC NOT NULL DEFAULT 0,
+    reserved NUMERIC NOT NULL DEFAULT 0,
+    charged NUMERIC NOT NULL DEFAULT 0
+);
+CREATE TABLE keys (key TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE scenarios (
+    id BIGSERIAL PRIMARY KEY,
+    data TEXT NOT NULL,
+    times INTEGER,
+    used INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE files (
+    file_id TEXT PRIMARY KEY,
+    key TEXT NOT NULL,
+    upload_path TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    uploaded DOUBLE PRECISION NOT NULL,
+    expires DOUBLE PRECISION NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX files_by_key ON files (key, expires);
+CREATE TABLE callbacks (
+    task_id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    body BYTEA NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_due DOUBLE PRECISION,
+    state TEXT NOT NULL DEFAULT 'pending',
+    claimed_by TEXT,
+    lease_until DOUBLE PRECISION,
+    rev BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX callbacks_pending ON callbacks (next_due) WHERE state = 'pending';
+CREATE INDEX callbacks_by_rev ON callbacks (rev);
+CREATE TABLE callback_attempts (
+    task_id TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (task_id, number)
+);
+CREATE TABLE journal_batches (
+    last_seq BIGINT PRIMARY KEY,
+    first_seq BIGINT NOT NULL,
+    data BYTEA NOT NULL
+)
+""",
+}
+
+# What ``reset`` empties (the sequences carry on, so no id is handed out twice).
+TABLES = (
+    "journal_batches",
+    "scenarios",
+    "tasks",
+    "ledger",
+    "balances",
+    "keys",
+    "files",
+    "callbacks",
+    "callback_attempts",
+)
