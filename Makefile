@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SRC    := mock_server contracts tests bench examples
 
-.PHONY: install install-browser serve test lint typecheck unit bench clean
+.PHONY: install install-browser install-postgres serve test lint typecheck unit bench clean
 
 install: $(STAMP)
 
@@ -28,7 +28,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy mock_server contracts
 
-unit: $(STAMP) install-browser
+unit: $(STAMP) install-browser install-postgres
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 # The dashboard's browser tests drive Debian's chromium through Playwright; no browser is
@@ -38,6 +38,14 @@ install-browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
 	  else echo "make: chromium is missing (apt-get install chromium); browser tests skip"; fi; }
+
+# The store and replica tests start a throwaway PostgreSQL cluster from Debian's package
+# (tests/postgres.py). As root (CI) it is installed when missing; elsewhere those tests
+# skip without it (and fail under CI=true).
+install-postgres:
+	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql; \
+	  else echo "make: PostgreSQL is missing (apt-get install postgresql); its tests skip"; fi; }
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)

@@ -32,8 +32,10 @@ def pair(
 ) -> Iterator[tuple[ServerProcess, ServerProcess]]:
     """Two ``wanmock serve`` processes on one store: a SQLite file, or one PostgreSQL
     database (two replicas on two ports)."""
-    db = tmp_path / "state.db" if request.param == "sqlite" else request.getfixturevalue(
-        "postgres_url"
+    db = (
+        tmp_path / "state.db"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
     )
     args = ["--clock", "virtual", "--api-key", f"{KEY}={CREDITS}"]
     with running(*args, db=db) as first, running(*args, db=db) as second:

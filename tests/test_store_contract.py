@@ -4,11 +4,11 @@ and a change signal that tells one process another wrote."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from decimal import Decimal
-import threading
-import time
 from pathlib import Path
 
 import pytest

@@ -22,7 +22,6 @@ def open_store(db: str) -> Store:
         return PostgresStore(db)
     if scheme:
         raise StoreError(
-            f"--db {db}: unknown store scheme {scheme!r}; "
-            "give a file path or a postgresql:// URL"
+            f"--db {db}: unknown store scheme {scheme!r}; give a file path or a postgresql:// URL"
         )
     return SqliteStore(db)

@@ -245,8 +245,9 @@ class PgKeyTables(PgTaskTables):
                 row = db.execute(
                     "INSERT INTO scenarios (data, times, used) VALUES (%s, %s, %s) RETURNING id",
                     (
-                        orjson.dumps({k: v for k, v in rule.items() if k not in ("id", "used")})
-                        .decode(),
+                        orjson.dumps(
+                            {k: v for k, v in rule.items() if k not in ("id", "used")}
+                        ).decode(),
                         rule.get("times"),
                         rule.get("used", 0),
                     ),

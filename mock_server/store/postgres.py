@@ -106,8 +106,7 @@ class PostgresStore(PgKeyTables):
     def release_callback_claims(self, owner: str) -> None:
         with self.transaction() as db:
             db.execute(
-                "UPDATE callbacks SET claimed_by = NULL, lease_until = NULL "
-                "WHERE claimed_by = %s",
+                "UPDATE callbacks SET claimed_by = NULL, lease_until = NULL WHERE claimed_by = %s",
                 (owner,),
             )
 
