@@ -10,6 +10,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,3 +154,40 @@ def test_replicas_wrong_password_stops_the_start(postgres_cluster: Any) -> None:
     )
     assert done.returncode == 2
     assert "password authentication failed" in done.stderr and "wrong" not in done.stderr
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def upload(server: ServerProcess) -> dict[str, Any]:
+    answer = server.client.post(
+        "/api/v1/files/upload/stream",
+        files={"file": ("pixel.png", PNG, "image/png")},
+        headers=AUTH,
+    )
+    assert answer.status_code == 200, answer.text
+    data: dict[str, Any] = answer.json()["data"]
+    return data
+
+
+def test_replicas_serve_files_from_a_shared_media_dir(postgres_url: str, tmp_path: Path) -> None:
+    args = ["--clock", "virtual", "--media-dir", str(tmp_path / "media")]
+    with running(*args, db=postgres_url) as first, running(*args, db=postgres_url) as second:
+        data = upload(first)
+        path = "/" + data["file_url"].split("/", 3)[3]
+        got = second.client.get(path)
+    assert got.status_code == 200 and got.content == PNG
+
+
+def test_replicas_without_the_files_bytes_answer_in_the_envelope(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    with (
+        running("--clock", "virtual", "--media-dir", str(tmp_path / "a"), db=postgres_url) as one,
+        running("--clock", "virtual", "--media-dir", str(tmp_path / "b"), db=postgres_url) as two,
+    ):
+        data = upload(one)
+        got = two.client.get("/" + data["file_url"].split("/", 3)[3])
+    assert got.status_code == 404
+    body = got.json()
+    assert body["success"] is False and "--media-dir" in body["msg"]

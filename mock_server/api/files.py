@@ -248,9 +248,17 @@ async def serve_file(request: Request) -> Response:
     """``file_url`` and ``download_url``: public until the file expires or is deleted."""
     fake: Fake = request.app.state.fake
     record = fake.uploads.get(request.path_params["file_id"])
-    path = fake.uploads.path(record.file_id) if record else None
-    if record is None or path is None or not path.exists():
+    if record is None:
         return failure(FileApiError(404, "File not found or expired"))
+    path = fake.uploads.path(record.file_id)
+    if not path.exists():  # a replica whose --media-dir is not the one the upload went to
+        return failure(
+            FileApiError(
+                404,
+                "File is recorded but its content is not in this server's media directory; "
+                "replicas must share one --media-dir",
+            )
+        )
     headers = {}
     if request.url.path.startswith("/api/"):
         headers["content-disposition"] = f"attachment; filename*=UTF-8''{quote(record.file_name)}"
