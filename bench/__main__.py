@@ -17,6 +17,8 @@ so every figure is put next to its baseline from the same run:
    ``/_mock/ui/state``) beside it, measured alternately in one run, as a ratio.
 6. Polls per second of ``--workers 2`` against ``--workers 1`` on one SQLite file
    (``bench/workers.py``).
+7. Creates and polls per second of two replicas on one PostgreSQL database against one
+   ``wanmock serve`` on a SQLite file (``bench/replicas.py``).
 4. A diagnostic with no sockets: each app's ASGI stack called directly for a poll, which
    isolates what wanmock adds per poll from the kernel and from core-sharing noise.
 6. One pytest test (create, ``run_until_idle``, poll, assert) through the ``wanmock``
@@ -45,7 +47,7 @@ from typing import Any
 
 import httpx
 
-from bench import fixture, inproc, servers, workers
+from bench import fixture, inproc, replicas, servers, workers
 from bench.servers import BenchError, Server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +58,7 @@ GOAL_FIXTURE_RATIO = 1.5  # a wanmock test costs at most this many bare respx te
 GOAL_RSS_GROWTH_MIB = 60.0
 NOISY_OTHERS_CPU = 0.25  # cores used by other processes while a burst is counted
 AUTH = f"Authorization: Bearer {inproc.KEY}"
-SECTIONS = ("polls", "dashboard", "workers", "advance", "rss", "asgi", "fixture")
+SECTIONS = ("polls", "dashboard", "workers", "replicas", "advance", "rss", "asgi", "fixture")
 GOAL_DASHBOARD_RATIO = 0.90
 
 warnings: list[str] = []
@@ -464,6 +466,8 @@ def report(results: dict[str, Any]) -> str:
         ]
     if results.get("workers"):
         lines += workers.report(results["workers"])
+    if results.get("replicas"):
+        lines += replicas.report(results["replicas"])
     advance = results.get("advance")
     if advance:
         lines += [
@@ -627,6 +631,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results["workers"] = workers.measure(
                     args, Path(tmp), prepare_task, load, summarize, warn
                 )
+            if "replicas" in sections:
+                say("replicas: two wanmock serve on PostgreSQL, one on a SQLite file")
+                found = replicas.measure(args, Path(tmp), warn)
+                if found is not None:
+                    results["replicas"] = found
             if "advance" in sections:
                 results["advance"] = measure_advance(args)
             if "rss" in sections:
