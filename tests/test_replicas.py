@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -70,6 +71,15 @@ def offsets(server: ServerProcess, task_id: str) -> list[float]:
     return [round(a["attempted_at"] - finish, 6) for a in attempts(server, task_id)]
 
 
+def no_5xx(server: ServerProcess) -> None:
+    """Every API answer either replica journaled was below 500 (the journal is shared)."""
+    deadline = time.monotonic() + 5  # each replica writes its journal every 0.05 s
+    statuses = [r["status"] for r in server.client.get("/_mock/requests").json()["requests"]]
+    while not statuses and time.monotonic() < deadline:
+        statuses = [r["status"] for r in server.client.get("/_mock/requests").json()["requests"]]
+    assert statuses and max(statuses) < 500
+
+
 def calls_per_task(receiver: Receiver) -> Counter[str]:
     return Counter(call.json()["id"] for call in receiver.calls)
 
@@ -85,6 +95,7 @@ def test_replicas_deliver_each_callback_on_schedule_once(
     for task_id in made:
         assert offsets(first, task_id) == [0, 1]
         assert [a["status"] for a in attempts(second, task_id)] == [500, 200]
+    no_5xx(first)
 
 
 def test_replicas_other_finishes_schedules_of_one_killed(
@@ -100,6 +111,25 @@ def test_replicas_other_finishes_schedules_of_one_killed(
     assert calls_per_task(receiver) == dict.fromkeys(made, 4)
     for task_id in made:
         assert offsets(second, task_id) == [0, 1, 3, 7]
+    no_5xx(second)
+
+
+def test_replicas_attempt_of_one_killed_mid_flight_is_made_again(
+    replicas: tuple[ServerProcess, ServerProcess], receiver: Receiver
+) -> None:
+    first, second = replicas
+    receiver.clear(Script([Reply(200, delay=30)]))  # the first call hangs; later ones 200
+    task_id = first.client.post(
+        "/v1/videos/generations", json={**BODY, "callback_url": receiver.url}, headers=AUTH
+    ).json()["id"]
+    with ThreadPoolExecutor(1) as pool:  # complete answers after its first attempt: never
+        pool.submit(first.client.post, f"/_mock/tasks/{task_id}/complete")
+        assert receiver.wait_for_calls(1, timeout=30)
+        first.kill()  # holding the attempt's claim
+    second.client.post("/_mock/clock/advance", json={"seconds": 1})
+    assert receiver.call_count == 2  # at least once: the attempt in flight, made again
+    found = attempts(second, task_id)
+    assert [(a["number"], a["status"]) for a in found] == [(1, 200)]
 
 
 def test_replicas_concurrent_creates_never_overdraw(postgres_url: str) -> None:
