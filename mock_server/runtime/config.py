@@ -132,7 +132,13 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("host", str, "127.0.0.1", "address to listen on"),
     Setting("port", parse_port, 8080, "port to listen on (0 picks a free one)"),
-    Setting("db", str, ".wanmock/state.db", "SQLite file, or :memory: to keep nothing"),
+    Setting(
+        "db",
+        str,
+        ".wanmock/state.db",
+        "SQLite file, :memory: to keep nothing, or postgresql://USER:PASSWORD@HOST:PORT/DB "
+        "shared by replicas",
+    ),
     Setting(
         "clock",
         choice("real", "virtual", "stepped"),
