@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -197,7 +198,19 @@ OPERATIONS = st.lists(
 def test_store_ledger_agrees_with_the_pure_ledger(
     tmp_path_factory: pytest.TempPathFactory, operations: list[tuple[str, Decimal]]
 ) -> None:
-    store = open_store(str(tmp_path_factory.mktemp("ledger") / "state.db"))
+    check_ledger(open_store(str(tmp_path_factory.mktemp("ledger") / "state.db")), operations)
+
+
+@settings(max_examples=10, deadline=None)
+@given(operations=OPERATIONS)
+def test_store_ledger_on_postgresql_agrees_with_the_pure_ledger(
+    postgres_cluster: Any, operations: list[tuple[str, Decimal]]
+) -> None:
+    check_ledger(open_store(postgres_cluster.new_database()), operations)
+
+
+def check_ledger(store: Store, operations: list[tuple[str, Decimal]]) -> None:
+    """Every balance after every step equals the pure ledger's (domain/billing.py)."""
     model = billing.Ledger()
     open_tasks: list[Task] = []
     grant(store, "0")  # the key exists, with nothing yet
