@@ -235,3 +235,29 @@ def check_ledger(store: Store, operations: list[tuple[str, Decimal]]) -> None:
             assert store.balance(KEY) == model.balance(KEY)
     finally:
         store.close()
+
+
+def test_store_pages_read_what_was_written_in_order(store: Store) -> None:
+    grant(store, "1000")
+    made = [insert(store, replace(task(n), plan=Plan(float(n), 1.0, 10.0 - n))) for n in (1, 2, 3)]
+    assert all(made)
+    page, cursor = store.page_tasks(limit=2)
+    rest, end = store.page_tasks(limit=2, after=cursor)
+    assert [t.id for t in page + rest] == [task(n).id for n in (1, 2, 3)] and end is None
+    assert [i for i, _ in store.unsettled_after(None, 2)] == [task(3).id, task(2).id]
+    first = made[0]
+    assert first is not None
+    store.settle(first, [], [(first.id, "https://example.com/hook", b"{}", 2.0)])
+    assert store.count_settled() == 1
+    assert [e.kind for e in store.ledger_after(KEY, None, -1.0, 0, 100)][-3:] == ["reserve"] * 3
+    [(position, delivery)] = store.callbacks_page(None, 0, 10)
+    assert delivery.task_id == first.id and store.callbacks_page(None, position, 10) == []
+    assert store.claim_callback(first.id, 0, "a", 1e12, 0.0)
+    attempt = {"number": 1, "attempted_at": 2.0, "status": 500}
+    assert store.record_callback_attempt(first.id, "a", attempt, "pending", 3.0)
+    assert [a["number"] for a in store.attempts_of([first.id])] == [1]
+    assert [a["task_id"] for a in store.attempts_after(KEY, None, (0.0, 0, ""), 10)] == [first.id]
+    row = [0, 0.0, KEY, None, "GET", "/v1/tasks/x", 200, 0.1, None, None, None]
+    store.append_journal([row, row, row], keep=100)
+    assert [r[0] for r in store.journal_page(KEY, None, 1, 10, 100)] == [2, 3]
+    assert [r[0] for r in store.journal_rows(KEY)] == [1, 2, 3]

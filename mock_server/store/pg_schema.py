@@ -44,9 +44,10 @@ CREATE TABLE tasks (
     settled BOOLEAN NOT NULL DEFAULT FALSE,
     rev BIGINT NOT NULL
 );
-CREATE INDEX tasks_unsettled ON tasks (finish) WHERE NOT settled;
+CREATE INDEX tasks_unsettled ON tasks (finish, id) WHERE NOT settled;
 CREATE INDEX tasks_by_rev ON tasks (rev);
 CREATE INDEX tasks_by_key ON tasks (key, created);
+CREATE INDEX tasks_by_created ON tasks (created, id);
 CREATE TABLE ledger (
     seq BIGSERIAL PRIMARY KEY,
     at DOUBLE PRECISION NOT NULL,
@@ -58,6 +59,7 @@ CREATE TABLE ledger (
 );
 CREATE INDEX ledger_by_key ON ledger (key, seq);
 CREATE INDEX ledger_by_task ON ledger (task_id);
+CREATE INDEX ledger_by_at ON ledger (at, seq);
 CREATE TABLE balances (
     key TEXT PRIMARY KEY,
     granted NUMERIC NOT NULL DEFAULT 0,
@@ -84,6 +86,7 @@ CREATE TABLE files (
 CREATE INDEX files_by_key ON files (key, expires);
 CREATE TABLE callbacks (
     task_id TEXT PRIMARY KEY,
+    position BIGSERIAL UNIQUE,
     url TEXT NOT NULL,
     body BYTEA NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,

@@ -99,6 +99,17 @@ class PgLedgerTables(PgStateTables):
         )
         return [_entry(r) for r in rows]
 
+    def ledger_after(
+        self, key: str | None, task_id: str | None, at: float, seq: int, limit: int
+    ) -> list[LedgerEntry]:
+        """Up to ``limit`` entries after (at, seq), in (at, seq) order (keyset paging)."""
+        rows = self.query(
+            "SELECT * FROM ledger WHERE (at, seq) > (%s, %s) AND (%s::text IS NULL OR key = %s) "
+            "AND (%s::text IS NULL OR task_id = %s) ORDER BY at, seq LIMIT %s",
+            (at, seq, key, key, task_id, task_id, limit),
+        )
+        return [_entry(r) for r in rows]
+
     def task_ledger(self, task_id: str) -> list[LedgerEntry]:
         rows = self.query("SELECT * FROM ledger WHERE task_id = %s ORDER BY seq", (task_id,))
         return [_entry(r) for r in rows]
@@ -144,9 +155,42 @@ class PgTaskTables(PgLedgerTables):
         rows = self.query("SELECT * FROM tasks WHERE rev > %s ORDER BY rev", (rev,))
         return [_task(r) for r in rows]
 
-    def unsettled_tasks(self) -> list[Task]:
-        rows = self.query("SELECT * FROM tasks WHERE NOT settled ORDER BY finish, id")
-        return [_task(r) for r in rows]
+    def unsettled_after(
+        self, after: tuple[float, str] | None, limit: int
+    ) -> list[tuple[str, float]]:
+        """(id, finish) of the first ``limit`` unsettled tasks past the (finish, id)
+        cursor ``after``, earliest finish first."""
+        start = after if after is not None else (float("-inf"), "")
+        rows = self.query(
+            "SELECT id, finish FROM tasks WHERE NOT settled AND (finish, id) > (%s, %s) "
+            "ORDER BY finish, id LIMIT %s",
+            (*start, limit),
+        )
+        return [(r["id"], float(r["finish"])) for r in rows]
+
+    def page_tasks(
+        self,
+        key: str | None = None,
+        limit: int = 100,
+        after: tuple[float, str] | None = None,
+        finish_from: float | None = None,
+    ) -> tuple[list[Task], tuple[float, str] | None]:
+        """Up to ``limit`` tasks oldest first past the (created, id) cursor ``after``, and
+        the next page's cursor (None at the end)."""
+        start = after if after is not None else (float("-inf"), "")
+        rows = self.query(
+            "SELECT * FROM tasks WHERE (created, id) > (%s, %s) "
+            "AND (%s::text IS NULL OR key = %s) "
+            "AND (%s::double precision IS NULL OR finish >= %s) "
+            "ORDER BY created, id LIMIT %s",
+            (*start, key, key, finish_from, finish_from, limit + 1),
+        )
+        tasks = [_task(r) for r in rows[:limit]]
+        more = len(rows) > limit and tasks
+        return tasks, (tasks[-1].plan.created, tasks[-1].id) if more else None
+
+    def count_settled(self) -> int:
+        return int(self.query("SELECT COUNT(*) AS n FROM tasks WHERE settled")[0]["n"])
 
     def list_tasks(
         self, key: str | None = None, task_ids: Sequence[str] | None = None

@@ -11,7 +11,7 @@ a replica on the same machine that sees its process gone: delivery/outbox.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -19,9 +19,15 @@ import orjson
 
 from mock_server.domain.models import Delivery, FileRecord
 from mock_server.store.files import FILE_COLUMNS
-from mock_server.store.journal import _text
+from mock_server.store.journal import JOURNAL_PAGE_BATCHES, _text
 from mock_server.store.pg import bump
 from mock_server.store.pg_tables import PgKeyTables
+
+ATTEMPTED_AT = "(a.data::jsonb ->> 'attempted_at')::double precision"
+
+
+def _matches(row: list[Any], key: str | None, task_id: str | None) -> bool:
+    return (key is None or row[2] == key) and (task_id is None or row[3] == task_id)
 
 
 def _delivery(row: dict[str, Any]) -> Delivery:
@@ -47,6 +53,18 @@ class PostgresStore(PgKeyTables):
         query += " AND state = 'pending'" if pending else ""
         rows = self.query(query + " ORDER BY task_id", (task_id, task_id))
         return [_delivery(r) for r in rows]
+
+    def callbacks_page(
+        self, task_id: str | None, after: int, limit: int
+    ) -> list[tuple[int, Delivery]]:
+        """Up to ``limit`` deliveries in the order they entered the outbox, past position
+        ``after``, each with its position (keyset paging)."""
+        rows = self.query(
+            "SELECT * FROM callbacks WHERE position > %s AND (%s::text IS NULL OR task_id = %s) "
+            "ORDER BY position LIMIT %s",
+            (after, task_id, task_id, limit),
+        )
+        return [(int(r["position"]), _delivery(r)) for r in rows]
 
     def callbacks_since(self, rev: int) -> list[Delivery]:
         rows = self.query(
@@ -118,7 +136,68 @@ class PostgresStore(PgKeyTables):
         )
         return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
 
+    def attempts_of(self, task_ids: list[str]) -> list[dict[str, Any]]:
+        rows = self.query(
+            "SELECT task_id, data FROM callback_attempts WHERE task_id = ANY(%s::text[]) "
+            "ORDER BY task_id, number",
+            (list(task_ids),),
+        )
+        return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
+
+    def attempts_after(
+        self,
+        key: str | None,
+        task_id: str | None,
+        after: tuple[float, int, str],
+        limit: int,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` attempts after (attempted_at, number, task id), in that order;
+        of one key's tasks if asked (an attempt whose task is gone counts as anyone's)."""
+        rows = self.query(
+            f"SELECT a.task_id, a.data FROM callback_attempts AS a "
+            f"LEFT JOIN tasks AS t ON t.id = a.task_id "
+            f"WHERE ({ATTEMPTED_AT}, a.number, a.task_id) > (%s, %s, %s) "
+            f"AND (%s::text IS NULL OR a.task_id = %s) "
+            f"AND (%s::text IS NULL OR t.key IS NULL OR t.key = %s) "
+            f"ORDER BY {ATTEMPTED_AT}, a.number, a.task_id LIMIT %s",
+            (*after, task_id, task_id, key, key, limit),
+        )
+        return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
+
     # -- the journal, a batch per row (store/journal.py) -----------------------------------
+
+    def journal_page(
+        self, key: str | None, task_id: str | None, after: int, limit: int, keep: int
+    ) -> list[list[Any]]:
+        """Up to ``limit`` matching rows with seq above ``after``, oldest first, among the
+        newest ``keep``, reading a few batches at a time."""
+        after = max(after, self.journal_head() - keep)
+        found: list[list[Any]] = []
+        for row in self._journal_from(after):
+            if row[0] > after and _matches(row, key, task_id):
+                found.append(row)
+                if len(found) >= limit:
+                    break
+        return found
+
+    def journal_rows(
+        self, key: str | None = None, task_id: str | None = None
+    ) -> Iterator[list[Any]]:
+        """Every stored row that matches, oldest first, read a few batches at a time."""
+        return (row for row in self._journal_from(0) if _matches(row, key, task_id))
+
+    def _journal_from(self, after: int) -> Iterator[list[Any]]:
+        while True:
+            batches = self.query(
+                "SELECT last_seq, data FROM journal_batches WHERE last_seq > %s "
+                "ORDER BY last_seq LIMIT %s",
+                (after, JOURNAL_PAGE_BATCHES),
+            )
+            for batch in batches:
+                yield from orjson.loads(batch["data"])
+            if len(batches) < JOURNAL_PAGE_BATCHES:
+                return
+            after = batches[-1]["last_seq"]
 
     def append_journal(self, rows: Sequence[Sequence[Any]], keep: int) -> None:
         if not rows:
