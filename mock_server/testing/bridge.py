@@ -100,11 +100,15 @@ class Bridge:
         try:
             asyncio.get_running_loop()
         except RuntimeError:
-            return self.run(self.serve(request.method, request.url, headers, request.read()))
+            response = self.run(self.serve(request.method, request.url, headers, request.read()))
+            response.request = request  # respx copies a response that has none
+            return response
 
         async def answer() -> httpx.Response:
             body = await request.aread()
-            return await self.arun(self.serve(request.method, request.url, headers, body))
+            response = await self.arun(self.serve(request.method, request.url, headers, body))
+            response.request = request
+            return response
 
         return answer()
 
