@@ -44,6 +44,7 @@ class SqliteStore(KeyTables, FileTables, OutboxTables, JournalTables, StateTable
     def __init__(self, path: str) -> None:
         super().__init__(path)
         self.check_schema()
+        self.task_numbers = [0, 0]  # the block of task numbers taken: next, end
 
     def reset(self) -> None:
         """Forget everything; every process sharing the store drops its caches."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from mock_server.store.database import Database, record
 
 SCHEMA_VERSION = 2
+TASK_NUMBER_BLOCK = 64
 STATE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS state (
@@ -61,6 +62,8 @@ def bump(db: sqlite3.Connection, *also: str) -> int:
 
 
 class StateTables(Database):
+    task_numbers: list[int]
+
     def prepare(self, db: sqlite3.Connection) -> None:
         """Refuse a file an older wanmock wrote rather than misread it."""
         old = db.execute(
@@ -110,12 +113,21 @@ class StateTables(Database):
             return cursor.rowcount == 1
 
     def next_task_number(self) -> int:
-        """A number no other process sharing the store will get (a sequence)."""
-        with self.transaction() as db:
-            row = db.execute(
-                "UPDATE state SET task_seq = task_seq + 1 WHERE id = 1 RETURNING task_seq"
-            ).fetchone()
-            return int(row[0])
+        """A number no other process sharing the store will get (a sequence).
+
+        Numbers are taken from the store a block at a time, as a PostgreSQL sequence
+        caches them: one transaction per ``TASK_NUMBER_BLOCK`` creates, not per create.
+        """
+        block = self.task_numbers
+        if block[0] >= block[1]:
+            with self.transaction() as db:
+                row = db.execute(
+                    "UPDATE state SET task_seq = task_seq + ? WHERE id = 1 RETURNING task_seq",
+                    (TASK_NUMBER_BLOCK,),
+                ).fetchone()
+            block[:] = [int(row[0]) - TASK_NUMBER_BLOCK + 1, int(row[0]) + 1]
+        block[0] += 1
+        return int(block[0] - 1)
 
     def move_clock(self, now: float) -> tuple[float, int]:
         """The virtual clock moves forward to ``now`` (never back); what it reads after,
