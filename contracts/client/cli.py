@@ -12,6 +12,8 @@ and written as a replayable scenario file), 2 the client could not be run.
 from __future__ import annotations
 
 import argparse
+import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +111,28 @@ def add_parser(commands: Any) -> None:
         help="polls of a running task closer than this (wall seconds) are tight polling (0.01)",
     )
     parser.add_argument(
+        "--real-base-url",
+        metavar="URL",
+        help="run the client once against this real endpoint, through a recording proxy on "
+        "127.0.0.1, and check what one observed world shows",
+    )
+    parser.add_argument("--real-api-key", metavar="KEY", help="the real endpoint's API key")
+    parser.add_argument(
+        "--allow-spend",
+        type=Decimal,
+        default=None,
+        metavar="CREDITS",
+        help="with --real-base-url: refuse a request that may cost more, stop the run once "
+        "the credits reserved reach this",
+    )
+    parser.add_argument(
+        "--request",
+        type=json.loads,
+        default=None,
+        metavar="JSON",
+        help="with --real-base-url: the create body handed to the client",
+    )
+    parser.add_argument(
         "--replay-file",
         type=Path,
         default=Path("wanmock-client-failure.json"),
@@ -126,6 +150,22 @@ def run(args: argparse.Namespace) -> int:
     from contracts.client.runner import CommandClient
     from contracts.client.verify import verify_client
 
+    if args.real_base_url:
+        from contracts.client.real import verify_real
+
+        if not args.real_api_key or args.allow_spend is None:
+            print("--real-base-url needs --real-api-key and --allow-spend")
+            return 2
+        return verify_real(
+            CommandClient(args.cmd),
+            args.real_base_url,
+            args.real_api_key,
+            args.allow_spend,
+            args.request,
+            timeout=args.timeout if args.timeout != 60.0 else 900.0,
+            max_requests=args.max_requests,
+            min_poll_interval=args.min_poll_interval,
+        ).status
     options = Options(
         examples=args.examples,
         seed=args.seed,
