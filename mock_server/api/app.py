@@ -29,8 +29,9 @@ from mock_server.api.tasks import GetTask, create_generation
 from mock_server.api.traffic import Traffic
 from mock_server.api.ui import pages as ui
 from mock_server.domain.errors import ApiError
-from mock_server.runtime.clock import idle
+from mock_server.runtime.clock import idle, monotonic
 from mock_server.runtime.config import Config, load_config
+from mock_server.service import retention
 from mock_server.service.fake import Fake
 
 log = logging.getLogger("wanmock")
@@ -115,12 +116,19 @@ def app_factory() -> Starlette:
 async def background(fake: Fake) -> None:
     """Real clock: run side effects when due. Every mode: write the journal's batch off
     the request path, and pick up work other processes queued (tasks to settle,
-    callbacks to retry) even when no request comes."""
+    callbacks to retry) even when no request comes. With ``--retention``, purge what is
+    older than it every ``retention.SWEEP_SECONDS``."""
     runner = asyncio.create_task(fake.run_forever()) if fake.clock.mode == "real" else None
+    swept = monotonic()
     try:
         while True:
             await idle(HOUSEKEEPING_SECONDS)
             await fake.housekeeping()
+            if fake.config.retention and monotonic() - swept >= retention.SWEEP_SECONDS:
+                swept = monotonic()
+                purged = retention.purge(fake)
+                if purged.tasks:
+                    log.info("retention: purged %d tasks", purged.tasks)
     finally:
         if runner is not None:
             runner.cancel()

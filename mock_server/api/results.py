@@ -20,10 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from mock_server.domain.catalog import SIZES
 from mock_server.domain.models import Task
 from mock_server.domain.taskview import result_path, result_signature
-from mock_server.media.clips import ClipSpec
+from mock_server.media.clips import ClipSpec, result_spec
 from mock_server.service.fake import Fake
 
 NAME_RE = re.compile(r"(task-unified-\d{1,12}-[a-z0-9]{8})-(\d{1,2})\.mp4")
@@ -116,13 +115,15 @@ async def serve_result(request: Request) -> Response:
 
 
 def clip_spec(fake: Fake, task: Task) -> ClipSpec:
-    """What a task's result looks like: size of its quality and ratio, its seconds, sound
-    unless it asked for a silent video from a model where that is an option."""
+    """What a task's result looks like (``media.clips.result_spec``)."""
     request = task.request
-    width, height = SIZES[(request.quality, request.aspect_ratio)]
-    model = fake.config.models[request.model]
-    silent = model.audio_optional and not request.generate_audio
-    return ClipSpec(width, height, request.duration, audio=not silent)
+    return result_spec(
+        fake.config.models[request.model],
+        request.quality,
+        request.aspect_ratio,
+        request.duration,
+        request.generate_audio,
+    )
 
 
 routes = [Route("/results/{name}", serve_result, methods=["GET", "HEAD"])]

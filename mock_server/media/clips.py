@@ -26,7 +26,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mock_server.domain.catalog import RESULT_AUDIO_RATE, RESULT_FPS
+from mock_server.domain.catalog import RESULT_AUDIO_RATE, RESULT_FPS, SIZES, ModelProfile
 
 # Bump when the recipe changes, so stale cached files are not served.
 RECIPE = "v1"
@@ -123,6 +123,16 @@ def _write_audio(out: av.container.OutputContainer, stream: av.AudioStream, tota
     out.mux(stream.encode(None))
 
 
+def result_spec(
+    model: ModelProfile, quality: str, aspect_ratio: str, duration: int, generate_audio: bool
+) -> ClipSpec:
+    """What a task's result looks like: the size of its quality and ratio, its seconds,
+    sound unless it asked for a silent video from a model where that is an option."""
+    width, height = SIZES[(quality, aspect_ratio)]
+    silent = model.audio_optional and not generate_audio
+    return ClipSpec(width, height, duration, audio=not silent)
+
+
 class RenderCache:
     """Result files on disk, rendered on first use; safe to share across threads."""
 
@@ -154,6 +164,15 @@ class RenderCache:
                     partial.unlink(missing_ok=True)
                 self.renders += 1
         return path
+
+    def prune(self, keep: set[str]) -> list[str]:
+        """Delete rendered files whose names are not in ``keep``; the names deleted."""
+        gone = []
+        for path in self.directory.glob(f"{RECIPE}-*.mp4") if self.directory.is_dir() else ():
+            if path.name not in keep:
+                path.unlink(missing_ok=True)
+                gone.append(path.name)
+        return sorted(gone)
 
     async def get(self, spec: ClipSpec) -> Path:
         """``ensure`` off the event loop: other requests go on while a clip renders."""

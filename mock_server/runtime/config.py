@@ -314,6 +314,14 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="SECONDS",
     ),
     Setting(
+        "retention",
+        parse_non_negative_float,
+        0.0,
+        "purge settled tasks that ended more than DAYS ago (server time), with their journal"
+        " rows, callback records and unused rendered results; ledger entries stay. 0: never",
+        metavar="DAYS",
+    ),
+    Setting(
         "journal_limit",
         parse_positive_int,
         10_000,
@@ -355,6 +363,7 @@ class Config:
     latency: tuple[float, float] = (0.0, 0.0)
     poll_interval_min: float = 1.0
     journal_limit: int = 10_000
+    retention: float = 0.0
     models: Mapping[str, catalog.ModelProfile] = field(default_factory=lambda: catalog.MODELS)
 
     @property

@@ -9,6 +9,7 @@ recently used leaving first; a task outside it is read from the store when asked
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 
 from mock_server.domain.lifecycle import Observation
 from mock_server.domain.models import Task
@@ -59,6 +60,16 @@ class TaskCache:
     def clear(self) -> None:
         self._tasks.clear()
         self._views.clear()
+
+    def forget(self, task_ids: Iterable[str]) -> None:
+        """Drop these tasks (purged from the store)."""
+        for task_id in task_ids:
+            self._tasks.pop(task_id, None)
+            self._views.pop(task_id, None)
+
+    def forget_settled_before(self, cutoff: float) -> None:
+        """Drop settled tasks that ended before ``cutoff`` (what retention purges)."""
+        self.forget([t.id for t in self._tasks.values() if t.settled and t.plan.finish < cutoff])
 
 
 class PollTimes(dict[str, float]):

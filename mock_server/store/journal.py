@@ -118,6 +118,28 @@ class JournalTables(Database):
                 return found
             after = batches[-1]["last_seq"]
 
+    def purge_journal(self, task_ids: set[str]) -> int:
+        """Remove the rows of these tasks (the journal keeps at most ``--journal-limit``
+        rows, so this reads a bounded amount); how many were removed."""
+        removed = 0
+        with self.transaction() as db:
+            for batch in db.execute("SELECT last_seq, data FROM journal_batches").fetchall():
+                rows = orjson.loads(batch["data"])
+                kept = [row for row in rows if row[3] not in task_ids]
+                if len(kept) == len(rows):
+                    continue
+                removed += len(rows) - len(kept)
+                if kept:
+                    db.execute(
+                        "UPDATE journal_batches SET data = ? WHERE last_seq = ?",
+                        (orjson.dumps(kept), batch["last_seq"]),
+                    )
+                else:
+                    db.execute(
+                        "DELETE FROM journal_batches WHERE last_seq = ?", (batch["last_seq"],)
+                    )
+        return removed
+
     def journal_rows(
         self, key: str | None = None, task_id: str | None = None
     ) -> Iterator[list[Any]]:

@@ -37,6 +37,10 @@ CREATE INDEX IF NOT EXISTS tasks_by_created ON tasks (created, id)
 """
 
 
+# What a purged task takes with it (its ledger entries stay: balances stay exact).
+PURGED_WITH_TASK = (("tasks", "id"), ("callbacks", "task_id"), ("callback_attempts", "task_id"))
+
+
 class Lost(Exception):
     """A conditional change found the row changed: the transaction rolls back."""
 
@@ -177,6 +181,36 @@ class TaskTables(LedgerTables):
         tasks = [task_from_row(r) for r in rows[:limit]]
         more = len(rows) > limit and tasks
         return tasks, (tasks[-1].plan.created, tasks[-1].id) if more else None
+
+    def purge_settled(self, before: float, limit: int) -> list[str]:
+        """Delete up to ``limit`` settled tasks that ended before ``before``, with their
+        callback deliveries and attempts (their ledger entries stay); their ids."""
+        with self.transaction() as db:
+            ids = [
+                r[0]
+                for r in db.execute(
+                    "SELECT id FROM tasks WHERE settled = 1 AND finish < ? LIMIT ?",
+                    (before, limit),
+                )
+            ]
+            if ids:
+                marks = ", ".join("?" * len(ids))
+                for table, column in PURGED_WITH_TASK:
+                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", ids)
+                bump(db)
+            return ids
+
+    def result_kinds(self) -> list[tuple[str, str, str, int, bool]]:
+        """Each distinct (model, quality, aspect ratio, duration, audio) a stored task asked
+        for: what decides which rendered result files are still used."""
+        rows = self.query(
+            "SELECT DISTINCT json_extract(data, '$.request.model'), "
+            "json_extract(data, '$.request.quality'), "
+            "json_extract(data, '$.request.aspect_ratio'), "
+            "json_extract(data, '$.request.duration'), "
+            "json_extract(data, '$.request.generate_audio') FROM tasks"
+        )
+        return [(r[0], r[1], r[2], int(r[3]), bool(r[4])) for r in rows]
 
     def count_settled(self) -> int:
         return int(self.query("SELECT COUNT(*) FROM tasks WHERE settled = 1")[0][0])
