@@ -261,3 +261,24 @@ def test_store_pages_read_what_was_written_in_order(store: Store) -> None:
     store.append_journal([row, row, row], keep=100)
     assert [r[0] for r in store.journal_page(KEY, None, 1, 10, 100)] == [2, 3]
     assert [r[0] for r in store.journal_rows(KEY)] == [1, 2, 3]
+
+
+def test_store_purge_removes_old_settled_tasks_and_keeps_their_ledger(store: Store) -> None:
+    grant(store, "1000")
+    made = [insert(store, replace(task(n), plan=Plan(float(n), 1.0, 5.0 + n))) for n in (1, 2)]
+    old, young = made
+    assert old is not None and young is not None
+    store.settle(old, [], [(old.id, "https://example.com/hook", b"{}", 6.0)])
+    row = [0, 0.0, KEY, old.id, "GET", f"/v1/tasks/{old.id}", 200, 0.1, None, None, None]
+    other = [0, 0.0, KEY, young.id, "GET", f"/v1/tasks/{young.id}", 200, 0.1, None, None, None]
+    store.append_journal([row, other], keep=100)
+    ledger = store.ledger_entries(KEY)
+    assert store.purge_settled(100.0, 10) == [old.id]
+    assert store.get_task(old.id) is None and store.get_task(young.id) is not None
+    assert store.callbacks(old.id) == []
+    assert store.purge_journal({old.id}) == 1
+    assert [r[3] for r in store.journal_rows()] == [young.id]
+    assert store.ledger_entries(KEY) == ledger
+    assert store.result_kinds() == [
+        (REQUEST.model, REQUEST.quality, REQUEST.aspect_ratio, REQUEST.duration, True)
+    ]

@@ -22,6 +22,7 @@ from mock_server.store.files import FILE_COLUMNS
 from mock_server.store.journal import JOURNAL_PAGE_BATCHES, _text
 from mock_server.store.pg import bump
 from mock_server.store.pg_tables import PgKeyTables
+from mock_server.store.tasks import PURGED_WITH_TASK
 
 ATTEMPTED_AT = "(a.data::jsonb ->> 'attempted_at')::double precision"
 
@@ -163,6 +164,52 @@ class PostgresStore(PgKeyTables):
             (*after, task_id, task_id, key, key, limit),
         )
         return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
+
+    # -- retention (service/retention.py) -------------------------------------------------
+
+    def purge_settled(self, before: float, limit: int) -> list[str]:
+        """Delete up to ``limit`` settled tasks that ended before ``before``, with their
+        callback deliveries and attempts (their ledger entries stay); their ids."""
+        with self.transaction() as db:
+            bump(db)  # the state row's lock first, as every writer takes it
+            rows = db.execute(
+                "SELECT id FROM tasks WHERE settled AND finish < %s LIMIT %s", (before, limit)
+            ).fetchall()
+            ids = [r["id"] for r in rows]
+            if ids:
+                for table, column in PURGED_WITH_TASK:
+                    db.execute(f"DELETE FROM {table} WHERE {column} = ANY(%s)", (ids,))
+            return ids
+
+    def result_kinds(self) -> list[tuple[str, str, str, int, bool]]:
+        """Each distinct (model, quality, aspect ratio, duration, audio) a task asked for."""
+        rows = self.query(
+            "SELECT DISTINCT r->>'model' AS m, r->>'quality' AS q, r->>'aspect_ratio' AS a, "
+            "(r->>'duration')::int AS d, (r->>'generate_audio')::boolean AS g "
+            "FROM (SELECT (data::jsonb)->'request' AS r FROM tasks) AS requests"
+        )
+        return [(r["m"], r["q"], r["a"], int(r["d"]), bool(r["g"])) for r in rows]
+
+    def purge_journal(self, task_ids: set[str]) -> int:
+        """Remove the rows of these tasks from the journal; how many were removed."""
+        removed = 0
+        with self.transaction() as db:
+            for batch in db.execute("SELECT last_seq, data FROM journal_batches").fetchall():
+                rows = orjson.loads(batch["data"])
+                kept = [row for row in rows if row[3] not in task_ids]
+                if len(kept) == len(rows):
+                    continue
+                removed += len(rows) - len(kept)
+                if kept:
+                    db.execute(
+                        "UPDATE journal_batches SET data = %s WHERE last_seq = %s",
+                        (orjson.dumps(kept), batch["last_seq"]),
+                    )
+                else:
+                    db.execute(
+                        "DELETE FROM journal_batches WHERE last_seq = %s", (batch["last_seq"],)
+                    )
+        return removed
 
     # -- the journal, a batch per row (store/journal.py) -----------------------------------
 
