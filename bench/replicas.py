@@ -4,15 +4,15 @@ replicas on one PostgreSQL database (README "Running a shared instance") against
 
 The PostgreSQL is a throwaway cluster from the distribution's package (the tests' own,
 ``tests/postgres.py``); without the package the section is skipped with a warning. The
-load is the same for both: ``connections`` keep-alive httpx connections, spread over the
-replicas' ports (a load balancer's round robin), each with one request in flight.
+load is the same for both: a few threads, each with a keep-alive httpx connection and one
+request in flight, spread over the replicas' ports (a load balancer's round robin).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import statistics
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -24,46 +24,48 @@ from bench import inproc, servers
 from bench.servers import BenchError, Server
 
 HEADERS = {"Authorization": f"Bearer {inproc.KEY}"}
-# httpx in this process is the load: more connections than this only add its own overhead.
-MAX_CONNECTIONS = 16
+# httpx threads in this process are the load: more than this only add their own overhead.
+MAX_CONNECTIONS = 4
 
 
-async def _burst(urls: Sequence[str], kind: str, connections: int, seconds: float) -> float:
-    """Requests per second of ``kind`` (create or poll) over ``seconds``."""
-    clients = [httpx.AsyncClient(base_url=u, trust_env=False, timeout=30) for u in urls]
-    paths: list[str] = []
-    for client in clients:  # the task each client's polls ask for
-        created = await client.post("/v1/videos/generations", json=inproc.BODY, headers=HEADERS)
+def _burst(urls: Sequence[str], kind: str, connections: int, seconds: float) -> float:
+    """Requests per second of ``kind`` (create or poll) over ``seconds``: ``connections``
+    threads, each with its own keep-alive connection to one of ``urls`` in turn."""
+    paths = []
+    for url in urls:  # the task each replica's polls ask for
+        created = httpx.post(
+            url + "/v1/videos/generations", json=inproc.BODY, headers=HEADERS, trust_env=False
+        )
         if created.status_code != 200:
             raise BenchError(f"create answered {created.status_code}: {created.text}")
         paths.append(f"/v1/tasks/{created.json()['id']}")
-    done = 0
-    bad = 0
+    counts: list[tuple[int, int]] = []
     deadline = time.perf_counter() + seconds
 
-    async def worker(index: int) -> None:
-        nonlocal done, bad
-        client, path = clients[index % len(clients)], paths[index % len(clients)]
-        while time.perf_counter() < deadline:
-            if kind == "create":
-                answer = await client.post(
-                    "/v1/videos/generations", json=inproc.BODY, headers=HEADERS
-                )
-            else:
-                answer = await client.get(path, headers=HEADERS)
-            if answer.status_code == 200:
-                done += 1
-            else:
-                bad += 1
+    def worker(index: int) -> None:
+        done = bad = 0
+        url, path = urls[index % len(urls)], paths[index % len(urls)]
+        with httpx.Client(base_url=url, trust_env=False, timeout=30) as client:
+            while time.perf_counter() < deadline:
+                if kind == "create":
+                    answer = client.post(
+                        "/v1/videos/generations", json=inproc.BODY, headers=HEADERS
+                    )
+                else:
+                    answer = client.get(path, headers=HEADERS)
+                done, bad = (done + 1, bad) if answer.status_code == 200 else (done, bad + 1)
+        counts.append((done, bad))
 
     started = time.perf_counter()
-    await asyncio.gather(*(worker(i) for i in range(connections)))
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     elapsed = time.perf_counter() - started
-    for client in clients:
-        await client.aclose()
-    if bad:
-        raise BenchError(f"{bad} {kind} answers were not 200")
-    return done / elapsed
+    if sum(bad for _, bad in counts):
+        raise BenchError(f"{sum(bad for _, bad in counts)} {kind} answers were not 200")
+    return sum(done for done, _ in counts) / elapsed
 
 
 def measure(
@@ -96,7 +98,7 @@ def measure(
         for _ in range(rounds):
             for kind in ("create", "poll"):
                 for target, urls in targets.items():
-                    rate = asyncio.run(_burst(urls, kind, connections, args.duration))
+                    rate = _burst(urls, kind, connections, args.duration)
                     runs[target][kind].append(rate)
     finally:
         for server in started:
@@ -120,7 +122,7 @@ def report(result: dict[str, Any]) -> list[str]:
     return [
         "",
         "7. Replicas: two wanmock serve on one PostgreSQL database against one on a SQLite",
-        f"   file ({result['connections']} httpx connections, {result['rounds']} alternating "
+        f"   file ({result['connections']} httpx threads, {result['rounds']} alternating "
         f"rounds of {result['duration_s']:g} s each)",
         "",
         f"   creates/s  SQLite x1 {one['create']:>8,.0f}   PostgreSQL x2 {two['create']:>8,.0f}"
