@@ -12,6 +12,7 @@ replica wrote (docs/ARCHITECTURE.md "The store is the source of truth").
 
 from __future__ import annotations
 
+import secrets
 import select
 import threading
 from collections.abc import Iterator
@@ -47,7 +48,9 @@ def bump(db: Conn, *also: str) -> int:
     Call it first in a transaction: the ``state`` row's lock is the fleet's write order."""
     extra = "".join(f", {name} = rev + 1" for name in also)
     row = db.execute(f"UPDATE state SET rev = rev + 1{extra} WHERE id = 1 RETURNING rev").fetchone()
-    db.execute(f"NOTIFY {CHANNEL}")
+    # The payload names the store that wrote (its connections' application_name), so its
+    # own listener can skip it: the writer updated its caches itself.
+    db.execute(f"SELECT pg_notify('{CHANNEL}', current_setting('application_name'))")
     assert row is not None
     return int(row["rev"])
 
@@ -56,8 +59,9 @@ class NotifySignal:
     """Has any replica committed a change since ``seen``? A listener thread counts the
     ``wanmock_changes`` notifications; ``changed`` compares two integers."""
 
-    def __init__(self, conninfo: str) -> None:
+    def __init__(self, conninfo: str, own: str = "") -> None:
         self._conninfo = conninfo
+        self._own = own  # the payload of this store's own changes, not counted
         self._count = 0
         self._last = 0
         self._stop = threading.Event()
@@ -75,8 +79,9 @@ class NotifySignal:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                for _ in self._conn.notifies(timeout=0.1):
-                    self._count += 1
+                for notice in self._conn.notifies(timeout=0.1):
+                    if not self._own or notice.payload != self._own:
+                        self._count += 1
             except psycopg.Error:
                 if self._stop.is_set():
                     return
@@ -126,19 +131,24 @@ class PgDatabase:
 
     def __init__(self, url: str, pool_size: int = 4) -> None:
         self.path = redacted(url)
+        self.writer = f"wanmock-{secrets.token_hex(6)}"  # names this store's changes
         connect_check(url)
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             url,
             min_size=1,
             max_size=pool_size,
-            kwargs={"row_factory": dict_row, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            kwargs={
+                "row_factory": dict_row,
+                "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+                "application_name": self.writer,
+            },
             open=False,
             name="wanmock",
         )
         self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_SECONDS * 2)
         try:
             self._migrate()
-            self.signal = NotifySignal(url)
+            self.signal = NotifySignal(url, own=self.writer)
         except BaseException:
             self._pool.close()
             raise
