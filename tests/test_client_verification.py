@@ -230,9 +230,11 @@ def verify(
     max_retry_after: int = 0,
     seed: int = 0,
     max_requests: int = 60,
+    search_seconds: float = 600,
 ) -> Result:
     options = Options(
         examples=examples,
+        search_seconds=search_seconds,
         seed=seed,
         step=30,
         max_retry_after=max_retry_after,
@@ -254,6 +256,11 @@ def test_verify_client_passes_a_correct_client(tmp_path: Path, seed: int) -> Non
     result = verify(reference_client, tmp_path, examples=8, max_retry_after=1, seed=seed)
     assert (result.status, result.failure, result.examples) == (0, None, 8)
     assert not (tmp_path / "failure.json").exists()
+
+
+def test_verify_client_search_ends_when_its_time_is_spent(tmp_path: Path) -> None:
+    result = verify(reference_client, tmp_path, examples=50, search_seconds=0.001)
+    assert (result.status, result.failure, result.examples) == (0, None, 1)
 
 
 def test_verify_client_catches_a_client_that_gives_up_on_429(tmp_path: Path) -> None:

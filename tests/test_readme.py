@@ -128,7 +128,7 @@ def test_readme_two_servers_on_one_store_share_the_clock(tmp_path: Path) -> None
     script = script.replace("wanmock serve", f"{sys.executable} -m mock_server serve")
     script = "trap 'kill $(jobs -p)' EXIT\n" + script
     out = subprocess.run(
-        ["bash", "-c", script], capture_output=True, text=True, timeout=60, cwd=tmp_path
+        ["bash", "-c", script], capture_output=True, text=True, timeout=180, cwd=tmp_path
     ).stdout
     moved, seen = (json.loads(found) for found in re.findall(r'\{"mode"[^{}]*\}', out))
     assert seen == moved and seen["mode"] == "virtual"

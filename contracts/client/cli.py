@@ -95,6 +95,14 @@ def add_parser(commands: Any) -> None:
         help="largest Retry-After a transient error carries; a polite client really waits it (1)",
     )
     parser.add_argument(
+        "--search-seconds",
+        type=_positive(float),
+        default=35.0,
+        metavar="SECONDS",
+        help="wall seconds the search may spend drawing new worlds (35); the worlds tried "
+        "by then stand, so with shrinking a run ends within about a minute",
+    )
+    parser.add_argument(
         "--shrink-seconds",
         type=_positive(float),
         default=20.0,
@@ -174,6 +182,7 @@ def run(args: argparse.Namespace) -> int:
         step=args.step,
         max_retry_after=args.max_retry_after,
         shrink_seconds=args.shrink_seconds,
+        search_seconds=args.search_seconds,
         min_poll_interval=args.min_poll_interval,
         replay_file=args.replay_file,
     )

@@ -23,6 +23,9 @@ class Options:
     step: float = 10.0  # server seconds a request moves the stepped clock
     max_retry_after: int = 1  # real seconds a polite client waits per transient
     shrink_seconds: float = 20.0  # wall seconds shrinking a failure may take
+    # wall seconds the search may draw new worlds: with shrinking, a verdict within a
+    # minute however slow the client's worlds are
+    search_seconds: float = 35.0
     min_poll_interval: float = 0.01  # wall seconds between polls under which polling is tight
     replay_file: Path | None = Path("wanmock-client-failure.json")
 

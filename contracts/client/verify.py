@@ -57,6 +57,10 @@ class CannotRun(Exception):
     """The client could not be started at all (a command that is not found)."""
 
 
+class _SearchDone(BaseException):
+    """The search's time is spent with no failure found: the worlds tried stand."""
+
+
 class _OutOfTime(BaseException):
     """Stops hypothesis once the shrinking budget is spent (a BaseException, so the
     engine does not take it for a failure of the client and shrink it too)."""
@@ -91,6 +95,7 @@ class Verifier:
         self.broken: set[str] = set()  # the checks the first failure broke: its class
         self.slowest_pass = 0.0  # wall seconds of the slowest run that kept the contract
         self.last_note = 0.0
+        self.search_deadline = monotonic() + options.search_seconds
 
     # -- the search ---------------------------------------------------------------------
 
@@ -111,6 +116,12 @@ class Verifier:
                 random=random.Random(self.options.seed),
             )
         except NoSuchExample:
+            return Result(0, self.examples, self.shrinks, None, self.seen, self.intervals)
+        except _SearchDone:
+            self.report.note(
+                f"the search's {self.options.search_seconds:g} s are spent: {self.examples} "
+                f"of {self.options.examples} worlds tried, none broke the client"
+            )
             return Result(0, self.examples, self.shrinks, None, self.seen, self.intervals)
         except _OutOfTime:
             pass  # the shrinker only ever tries smaller worlds: the last failure stands
@@ -137,6 +148,8 @@ class Verifier:
         shrinking = self.phase != "search"
         if shrinking and monotonic() > self.shrink_deadline:
             raise _OutOfTime  # the smallest failure so far stands
+        if not shrinking and self.examples and monotonic() > self.search_deadline:
+            raise _SearchDone
         example = self.run(case)
         self.cache[key] = example
         self.report.tried(example, self.phase, None if shrinking else self.examples + 1)
