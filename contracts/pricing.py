@@ -1,44 +1,24 @@
 """The documented billing rules, restated independently of the fake's ``billing.py``.
 
-Why a second copy: a check that reused the fake's own arithmetic could never catch the
-fake getting it wrong. This module is the oracle the billing checks compare charges
-with, on the fake and on a real endpoint alike; ``tests/test_checks.py`` shows it agrees
-with the fake's default price table. Facts: SOURCES.md "Billing and prices" ([REF] caps
-and "charged only on success", [PRICE] rates, quality factor, silent flash, minimum).
+Why a second copy of the arithmetic: a check that reused the fake's own code could never
+catch the fake getting it wrong. The numbers (caps, rates, factors, minimum) are facts and
+live once, in ``contracts/facts.py``; the fake reads the same table. This module is the
+oracle the billing checks compare charges with, on the fake and on a real endpoint alike;
+``tests/test_checks.py`` shows the fake's arithmetic agrees with it. Facts: SOURCES.md
+"Billing and prices" ([REF] caps and "charged only on success", [PRICE] rates, quality
+factor, silent flash, minimum).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from types import MappingProxyType
 from typing import Any, Final
 
-#: Input seconds each reference counts for at most, by how many there are ([REF]).
-INPUT_CAPS: Final = MappingProxyType({1: Decimal("5"), 2: Decimal("2.5"), 3: Decimal("1.65")})
-#: Price multiplier by quality ([PRICE]: 1080p x1.67).
-QUALITY_FACTOR: Final = MappingProxyType({"720p": Decimal("1"), "1080p": Decimal("1.67")})
-#: The least a successful task costs ([PRICE]).
-MINIMUM_CHARGE: Final = Decimal("9")
+from contracts.facts import INPUT_CAPS, MINIMUM_CHARGE, PRICES, QUALITY_FACTOR, ModelPrice
+
+#: Charges are rounded half-up to a hundredth of a credit (a **choice**, SOURCES.md).
 CENT: Final = Decimal("0.01")
-
-
-@dataclass(frozen=True)
-class ModelPrice:
-    """Credits per billed second at 720p, and the factor for a silent video (flash)."""
-
-    rate: Decimal
-    silent_factor: Decimal | None = None
-
-
-#: Published rates ([PRICE], captured 2026-10-10).
-PRICES: Final = MappingProxyType(
-    {
-        "wan2.6-reference-video": ModelPrice(Decimal("4.76")),
-        "wan2.6-reference-video-flash": ModelPrice(Decimal("2.38"), Decimal("0.5")),
-    }
-)
 
 
 def billed_input_seconds(reference_seconds: Sequence[Decimal]) -> Decimal:

@@ -13,59 +13,10 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import Any, Final
 
+from contracts import facts
 from contracts.validate import Schema as Schema
 from contracts.validate import conforms as conforms
 from contracts.validate import problems as problems
-
-#: ``status`` values in lifecycle order ([Q] enum; no ``cancelled``, SOURCES.md "Cancel").
-TASK_STATUSES: Final = ("pending", "processing", "completed", "failed")
-#: The ended states: a task never leaves them.
-TERMINAL_STATUSES: Final = frozenset({"completed", "failed"})
-#: ``error.type`` by HTTP status, as documented ([Q], [I2V]; SOURCES.md "HTTP errors").
-ERROR_TYPE_BY_STATUS: Final = MappingProxyType(
-    {
-        400: "invalid_request_error",
-        401: "authentication_error",
-        402: "insufficient_quota_error",
-        403: "permission_error",
-        404: "not_found_error",
-        429: "rate_limit_error",
-        500: "internal_server_error",
-        502: "upstream_error",
-        503: "service_unavailable_error",
-    }
-)
-#: Documented failed-task codes ([CLIENT] ``TaskErrorCode`` plus the docs' extra three).
-TASK_ERROR_CODES: Final = frozenset(
-    {
-        "content_policy_violation",
-        "invalid_parameters",
-        "image_dimension_mismatch",
-        "image_processing_error",
-        "request_cancelled",
-        "resource_not_found",
-        "generation_timeout",
-        "quota_exceeded",
-        "resource_exhausted",
-        "generation_failed_no_content",
-        "service_error",
-        "service_unavailable",
-        "unknown_error",
-        "model_unavailable",
-        "upstream_error",
-        "rate_limited",
-    }
-)
-#: File-service business codes ([SKILL] "File API Error Codes").
-FILE_ERROR_CODES: Final = MappingProxyType(
-    {
-        40001: "file too large",
-        40002: "file type not allowed",
-        40003: "quota exceeded",
-        40004: "URL download failed",
-        50001: "storage service error",
-    }
-)
 
 _URI: Final = {"type": "string", "format": "uri"}
 _TIME: Final = {"type": "string", "format": "date-time"}
@@ -77,11 +28,11 @@ TASK: Final[Schema] = {
     "required": ["created", "id", "model", "object", "progress", "status", "task_info", "type"],
     "properties": {
         "created": _COUNT,
-        "id": {"type": "string", "pattern": "^task-unified-[0-9]{1,12}-[a-z0-9]{8}$"},
+        "id": {"type": "string", "pattern": facts.TASK_ID_PATTERN},
         "model": {"type": "string", "minLength": 1},
         "object": {"const": "video.generation.task"},
         "progress": {"type": "integer", "minimum": 0, "maximum": 100},
-        "status": {"enum": list(TASK_STATUSES)},
+        "status": {"enum": list(facts.TASK_STATUSES)},
         "results": {"type": "array", "minItems": 1, "items": _URI},
         "error": {
             "type": "object",
@@ -101,9 +52,9 @@ TASK: Final[Schema] = {
         "usage": {
             "type": "object",
             "properties": {
-                "billing_rule": {"enum": ["per_call", "per_token", "per_second"]},
+                "billing_rule": {"enum": list(facts.BILLING_RULES)},
                 "credits_reserved": {"type": "number", "minimum": 0},
-                "user_group": {"enum": ["default", "vip"]},
+                "user_group": {"enum": list(facts.USER_GROUPS)},
             },
         },
     },
@@ -134,26 +85,43 @@ CREATE_REQUEST: Final[Schema] = {
     "type": "object",
     "required": ["model", "prompt", "video_urls"],
     "properties": {
-        "model": {"enum": ["wan2.6-reference-video", "wan2.6-reference-video-flash"]},
-        "prompt": {"type": "string", "minLength": 1, "maxLength": 1500, "pattern": "\\S"},
+        "model": {"enum": list(facts.MODELS)},
+        "prompt": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": facts.PROMPT_MAX_CHARS,
+            "pattern": "\\S",
+        },
         "video_urls": {
             "type": "array",
-            "minItems": 1,
-            "maxItems": 3,
-            "items": {"type": "string", "pattern": "^https?://[a-z0-9]", "maxLength": 2048},
+            "minItems": facts.VIDEO_URLS_RANGE[0],
+            "maxItems": facts.VIDEO_URLS_RANGE[1],
+            "items": {
+                "type": "string",
+                "pattern": "^https?://[a-z0-9]",
+                "maxLength": facts.URL_MAX_CHARS,
+            },
         },
-        "aspect_ratio": {"enum": ["16:9", "9:16", "1:1", "4:3", "3:4", None]},
-        "quality": {"enum": ["720p", "1080p", None]},
-        "duration": {"type": ["integer", "null"], "minimum": 2, "maximum": 10},
+        "aspect_ratio": {"enum": [*facts.ASPECT_RATIOS, None]},
+        "quality": {"enum": [*facts.QUALITIES, None]},
+        "duration": {
+            "type": ["integer", "null"],
+            "minimum": facts.DURATION_RANGE[0],
+            "maximum": facts.DURATION_RANGE[1],
+        },
         "model_params": {
             "type": ["object", "null"],
             "properties": {
-                "shot_type": {"enum": ["single", "multi", None]},
+                "shot_type": {"enum": [*facts.SHOT_TYPES, None]},
                 "generate_audio": {"type": ["boolean", "null"]},
             },
         },
         "generate_audio": {"type": ["boolean", "null"]},
-        "callback_url": {"type": ["string", "null"], "pattern": "^https://", "maxLength": 2048},
+        "callback_url": {
+            "type": ["string", "null"],
+            "pattern": "^https://",
+            "maxLength": facts.CALLBACK_URL_MAX_CHARS,
+        },
     },
 }
 

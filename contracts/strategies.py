@@ -7,17 +7,17 @@ verification and client verification.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
+from contracts import facts
 from contracts.checks.core import TaskHistory
 from contracts.client import draws
 from contracts.client.world import ServerWorld, Transient
-from mock_server.domain import catalog, faults
 
 _HOST_LABELS = st.from_regex(r"[a-z][a-z0-9-]{0,14}[a-z0-9]", fullmatch=True)
 _PUBLIC_SUFFIXES = st.sampled_from(["com", "org", "net", "io", "ai", "cn"])
@@ -55,7 +55,7 @@ def callback_urls() -> st.SearchStrategy[str]:
 
 def prompts() -> st.SearchStrategy[str]:
     """Any Unicode text of 1..1500 characters that is not blank (odd scripts, emoji, NUL)."""
-    return st.text(min_size=1, max_size=catalog.PROMPT_MAX_CHARS).filter(lambda s: s.strip())
+    return st.text(min_size=1, max_size=facts.PROMPT_MAX_CHARS).filter(lambda s: s.strip())
 
 
 @st.composite
@@ -65,19 +65,19 @@ def create_requests(draw: st.DrawFn) -> dict[str, Any]:
     Shrinks towards the smallest valid body: default model, short prompt, one URL.
     """
     body: dict[str, Any] = {
-        "model": draw(st.sampled_from(sorted(catalog.MODELS))),
+        "model": draw(st.sampled_from(sorted(facts.MODELS))),
         "prompt": draw(prompts()),
         "video_urls": draw(st.lists(video_urls(), min_size=1, max_size=3)),
     }
     optional = {
-        "aspect_ratio": st.sampled_from(catalog.ASPECT_RATIOS),
-        "quality": st.sampled_from(catalog.QUALITIES),
-        "duration": st.integers(*catalog.DURATION_RANGE),
+        "aspect_ratio": st.sampled_from(facts.ASPECT_RATIOS),
+        "quality": st.sampled_from(facts.QUALITIES),
+        "duration": st.integers(*facts.DURATION_RANGE),
         "model_params": st.fixed_dictionaries(
             {},
             optional={
                 "generate_audio": st.booleans(),
-                "shot_type": st.sampled_from(catalog.SHOT_TYPES),
+                "shot_type": st.sampled_from(facts.SHOT_TYPES),
             },
         ),
         "callback_url": callback_urls(),
@@ -98,7 +98,7 @@ class BrokenRequest:
     rule: str
 
 
-_TOO_LONG_URL = "https://example.com/" + "a" * catalog.URL_MAX_CHARS
+_TOO_LONG_URL = "https://example.com/" + "a" * facts.URL_MAX_CHARS
 
 # field -> (rule name, bad value, expected status); ``...`` means "leave the field out".
 RULE_BREAKERS: dict[str, list[tuple[str, Any, int]]] = {
@@ -114,7 +114,7 @@ RULE_BREAKERS: dict[str, list[tuple[str, Any, int]]] = {
         ("blank", "   \n", 400),
         ("not a string", 12, 400),
         ("null", None, 400),
-        ("too long", "x" * (catalog.PROMPT_MAX_CHARS + 1), 400),
+        ("too long", "x" * (facts.PROMPT_MAX_CHARS + 1), 400),
     ],
     "video_urls": [
         ("missing", ..., 400),
@@ -197,62 +197,83 @@ def unknown_field_requests(draw: st.DrawFn) -> BrokenRequest:
     return BrokenRequest(body, name, 400, "unknown field")
 
 
+_ID_SUFFIXES = st.from_regex(r"[a-z0-9]{8}", fullmatch=True)
+
+
+def _result_urls() -> st.SearchStrategy[list[str]]:
+    return st.lists(
+        st.builds(
+            lambda host, n: f"https://{host}/results/{n}.mp4", public_hosts(), st.integers(0)
+        ),
+        min_size=1,
+        max_size=3,
+    )
+
+
+@st.composite
+def _task_errors(draw: st.DrawFn) -> dict[str, str]:
+    code = draw(st.sampled_from(sorted(facts.TASK_ERROR_CODES)))
+    message = draw(st.just(facts.task_error_message(code)) | st.text(max_size=80))
+    error = {"code": code, "message": message}
+    if draw(st.booleans()):
+        error["type"] = draw(st.sampled_from(sorted(set(facts.ERROR_TYPES.values()))))
+    return error
+
+
 @st.composite
 def task_histories(draw: st.DrawFn) -> TaskHistory:
-    """What one client could see of one task: the create answer, then polls at rising
-    times, rendered by the fake's own pure lifecycle and renderer from a drawn plan (any
-    timings, curve and outcome, sometimes cut short by a forced ending).
+    """What one client could see of one task, any history the contract's rules allow:
+    the create answer, then polls. Drawn from the rules themselves (SOURCES.md "Task
+    object"), not from any server's lifecycle: status never goes backwards (pending, then
+    processing, then completed or failed, or the history stops short of an end); progress
+    is 0 while pending and never falls while processing; a completed task has progress
+    100 and 1-3 result URLs; a failed one has an ``error`` with a documented code and any
+    progress (undocumented, so free); only an ended task has ``can_cancel`` false; an
+    ended task is seen the same on every later poll; ``estimated_time`` is any count;
+    ``usage`` is present or not, with documented values.
 
-    Shrinks towards a short, completed history with few polls.
+    Shrinks towards one pending observation and one completed one.
     """
-    from mock_server.domain import lifecycle
-    from mock_server.domain import taskview as render
-    from mock_server.domain.models import CreateRequest, Outcome, Plan, Task
-    from mock_server.domain.validation import parse_create
-
-    request: CreateRequest = parse_create(draw(create_requests()))
-    created = float(draw(st.integers(1_700_000_000, 1_900_000_000)))
-    queue, run = draw(st.floats(0, 60)), draw(st.floats(0, 600))
-    failed = draw(st.booleans())
-    code = draw(st.sampled_from(sorted(faults.TASK_ERRORS))) if failed else None
-    plan = Plan(
-        created=created,
-        start=created + queue,
-        finish=created + queue + run,
-        curve=draw(st.sampled_from([1.0, 1.5, 2.0])),
-        outcome="failed" if failed else "completed",
-        error_code=code,
-        error_message=faults.task_error_message(code) if code else None,
-        fail_progress=lifecycle.processing_progress(
-            Plan(created, created + queue, created + queue + run), created + queue + run
+    request = draw(create_requests())
+    ending = draw(st.sampled_from(["completed", "failed", None]))
+    pending = draw(st.integers(0 if ending else 1, 3))
+    processing = sorted(draw(st.lists(st.integers(0, 100), max_size=6)))
+    created = draw(st.integers(1_700_000_000, 1_900_000_000))
+    usage = draw(
+        st.none()
+        | st.fixed_dictionaries(
+            {
+                "billing_rule": st.sampled_from(facts.BILLING_RULES),
+                "credits_reserved": st.integers(0, 10_000) | st.floats(0, 10_000),
+                "user_group": st.sampled_from(facts.USER_GROUPS),
+            }
         )
-        if failed and run > 0
-        else 0,
     )
-    task = Task(
-        id=f"task-unified-{int(created)}-abcd1234",
-        key="k",
-        request=request,
-        plan=plan,
-        reserved=Decimal("9"),
-        input_seconds=Decimal("5"),
-        reference_seconds=(Decimal("5"),),
-        estimated_time=120,
-    )
-    model = catalog.MODELS[request.model]
-    steps = draw(st.lists(st.floats(0, 200), max_size=12))
-    forced_at = draw(st.none() | st.integers(0, max(0, len(steps) - 1)))
-    now, observations = created, []
-    for index, step in enumerate([0.0, *steps]):
-        now += step
-        if forced_at is not None and index == forced_at + 1:
-            outcome: Outcome = draw(st.sampled_from(["completed", "failed"]))
-            task.plan = lifecycle.end_now(
-                task.plan, now, outcome, "request_cancelled", "Task was cancelled", "test"
-            )
-        seen = lifecycle.observe(task.plan, now, task.estimated_time)
-        observations.append(render.task_object(task, seen, model, "https://fake.test", b"k"))
-    return TaskHistory(observations, request=request.to_json())
+    base: dict[str, Any] = {
+        "created": created,
+        "id": f"task-unified-{created}-{draw(_ID_SUFFIXES)}",
+        "model": request["model"],
+        "object": "video.generation.task",
+        "type": "video",
+        **({"usage": usage} if usage is not None else {}),
+    }
+
+    def seen(status: str, progress: int, **fields: Any) -> dict[str, Any]:
+        info = {
+            "can_cancel": status not in facts.TERMINAL_STATUSES,
+            "estimated_time": draw(st.integers(0, 600)),
+        }
+        return {**base, "status": status, "progress": progress, "task_info": info, **fields}
+
+    observations = [seen("pending", 0) for _ in range(pending)]
+    observations += [seen("processing", progress) for progress in processing]
+    if ending == "completed":
+        last = seen("completed", 100, results=draw(_result_urls()))
+    if ending == "failed":
+        last = seen("failed", draw(st.integers(0, 100)), error=draw(_task_errors()))
+    if ending:
+        observations += [copy.deepcopy(last) for _ in range(draw(st.integers(1, 3)))]
+    return TaskHistory(observations, request=request)
 
 
 # Unknown fields a newer server could add: names no EvoLink client reads (SOURCES.md
@@ -322,7 +343,7 @@ def server_worlds(
 
     Shrinks towards the well-behaved world: queued 0 s, processed 1 s, linear progress,
     completed, no transient answer, no unknown field, one timely callback; a failure
-    shrinks towards the first code of ``mock_server.domain.faults.TASK_ERRORS``.
+    shrinks towards the first code of ``mock_server.domain.facts.TASK_ERRORS``.
     """
     _check_count("max_create_errors", max_create_errors)
     _check_count("max_poll_errors", max_poll_errors)
@@ -333,7 +354,7 @@ def server_worlds(
         queue_seconds=st.integers(0, 60),
         processing_seconds=st.integers(1, 180),
         progress_curve=st.sampled_from(PROGRESS_CURVES),
-        error_code=st.one_of(st.none(), st.sampled_from(list(faults.TASK_ERRORS))),
+        error_code=st.one_of(st.none(), st.sampled_from(list(facts.TASK_ERRORS))),
         results_count=st.integers(1, 4),
         progress_points=draws.progress_steps(),
         estimated_time=draws.estimates(),

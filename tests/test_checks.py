@@ -7,10 +7,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import find, given, settings
 from hypothesis import strategies as st
 
-from contracts import checks, schemas
+from contracts import checks, facts
 from contracts.checks import (
     ContractViolation,
     ErrorAnswer,
@@ -163,7 +163,7 @@ def test_checks_error_answers_name_the_broken_rule(answer: ErrorAnswer, check: s
 def test_checks_error_types_agree_with_the_fake() -> None:
     from mock_server.domain.errors import ERROR_TYPES
 
-    for status, kind in schemas.ERROR_TYPE_BY_STATUS.items():
+    for status, kind in facts.ERROR_TYPES.items():
         assert ERROR_TYPES[status] == kind
 
 
@@ -239,8 +239,8 @@ def test_checks_unobservable_billing_is_skipped_not_passed() -> None:
     request=st.fixed_dictionaries(
         {
             "model": st.sampled_from(sorted(catalog.MODELS)),
-            "quality": st.sampled_from(catalog.QUALITIES),
-            "duration": st.integers(*catalog.DURATION_RANGE),
+            "quality": st.sampled_from(facts.QUALITIES),
+            "duration": st.integers(*facts.DURATION_RANGE),
             "generate_audio": st.booleans(),
         }
     ),
@@ -287,3 +287,9 @@ def test_checks_catch_any_history_played_backwards(history: TaskHistory) -> None
     backwards = TaskHistory(list(reversed(history.observations)), history.request)
     moved = len(set(statuses)) > 1 or len(set(progress)) > 1
     assert bool(checks.violations(backwards)) == moved
+
+
+@pytest.mark.parametrize("ending", ["completed", "failed", "processing", "pending"])
+def test_strategies_task_histories_draw_every_ending(ending: str) -> None:
+    found = find(task_histories(), lambda h: h.observations[-1]["status"] == ending)
+    assert checks.violations(found) == []

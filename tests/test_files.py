@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import respx
 
-from mock_server.domain.catalog import UPLOAD_TTL_SECONDS
+from contracts.facts import UPLOAD_TTL_SECONDS
 from tests.conftest import AUTH, Api
 
 UPLOAD_FIELDS = {

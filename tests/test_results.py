@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
+from contracts.facts import RESULT_TTL_SECONDS, SIZES
 from mock_server.api.app import create_app
 from mock_server.api.results import parse_range
-from mock_server.domain.catalog import RESULT_TTL_SECONDS, SIZES
 from mock_server.media.clips import ClipSpec
 from tests.clips import inspect
 from tests.conftest import AUTH, BODY, Api

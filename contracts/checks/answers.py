@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from contracts import schemas
+from contracts import facts, schemas
 from contracts.checks.core import ErrorAnswer, FileAnswer, NotApplicable, check, fail
 
 UPLOAD_LIFETIME: Final = timedelta(hours=72)
@@ -58,7 +58,7 @@ def error_code_is_status(answer: ErrorAnswer) -> None:
 @check(ErrorAnswer, source="[Q], [I2V] (SOURCES.md 'HTTP errors')")
 def error_type_matches_status(answer: ErrorAnswer) -> None:
     """``error.type`` is the documented type for the status (402: insufficient_quota_error)."""
-    wanted = schemas.ERROR_TYPE_BY_STATUS.get(answer.status)
+    wanted = facts.ERROR_TYPES.get(answer.status)
     if wanted is None:
         raise NotApplicable(f"no documented type for HTTP {answer.status}")
     got = _error(answer).get("type")

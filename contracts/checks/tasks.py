@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
-from contracts import schemas
+from contracts import facts, schemas
 from contracts.checks.core import TaskHistory, check, fail
 
 
@@ -64,7 +64,7 @@ def status_monotone(history: TaskHistory) -> None:
     """pending -> processing -> completed | failed, never backwards; an ended task stays."""
     for index, before, after in _pairs(history):
         old, new = before.get("status"), after.get("status")
-        ended = old in schemas.TERMINAL_STATUSES and new != old
+        ended = old in facts.TERMINAL_STATUSES and new != old
         if ended or _RANK.get(str(new), -1) < _RANK.get(str(old), -1):
             raise fail(
                 f"status went from {old!r} to {new!r}",
@@ -125,7 +125,7 @@ def can_cancel_consistent(history: TaskHistory) -> None:
     for index, task in enumerate(history.observations):
         seen = _seen(task)
         if seen["status"] in _RANK and seen["can_cancel"] is not (
-            seen["status"] not in schemas.TERMINAL_STATUSES
+            seen["status"] not in facts.TERMINAL_STATUSES
         ):
             raise fail(
                 f"can_cancel is {seen['can_cancel']!r} on a {seen['status']} task",

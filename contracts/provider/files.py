@@ -19,6 +19,7 @@ from typing import Final
 
 from contracts import checks
 from contracts.checks import FileAnswer
+from contracts.provider import clip
 from contracts.provider.http import Exchange, Provider
 from contracts.provider.report import Report
 
@@ -42,14 +43,11 @@ class Reference:
 
 def reference_clip(path: Path | None) -> tuple[bytes, Decimal | None]:
     """The bytes and length of the reference: ``path`` if given, else a rendered clip."""
-    from mock_server.media.clips import ClipSpec, render_clip
-    from mock_server.media.references import probe_file
-
     with tempfile.TemporaryDirectory(prefix="wanmock-verify-") as scratch:
         if path is None:
             path = Path(scratch) / f"{PREFIX}{REFERENCE_NAME}"
-            render_clip(ClipSpec(320, 180, REFERENCE_SECONDS, audio=True), path)
-        return path.read_bytes(), probe_file(path).seconds
+            clip.render(path, REFERENCE_SECONDS)
+        return path.read_bytes(), clip.probe_seconds(path)
 
 
 def judge(

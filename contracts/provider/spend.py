@@ -9,20 +9,21 @@ does meanwhile is that failed task's doing; the successes run together after it.
 
 from __future__ import annotations
 
+import asyncio
+import time
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
 
 from contracts import checks
 from contracts.checks import SettledTask, Settlement, TaskHistory
+from contracts.facts import TERMINAL_STATUSES
 from contracts.pricing import as_credits, expected_charge
 from contracts.provider import files
 from contracts.provider.files import Reference
 from contracts.provider.free import BROKE_KEY, as_error, judge
 from contracts.provider.http import Provider
 from contracts.provider.report import Report
-from contracts.schemas import TERMINAL_STATUSES
-from mock_server.runtime.clock import idle, monotonic
 
 EXTRA_POLLS: Final = 2
 VIRTUAL_STEP: Final = 5.0  # server seconds per polling round on wanmock's virtual clock
@@ -132,7 +133,7 @@ async def follow(
     interval = provider.options.poll_interval
     virtual = await provider.clock_mode() == "virtual"
     with report.working(f"polling {len(gens)} task(s)"):
-        while monotonic() < deadline and not all(g.done for g in gens):
+        while time.monotonic() < deadline and not all(g.done for g in gens):
             if virtual:  # wanmock on a virtual clock: nothing moves unless it is advanced
                 await provider.control("POST", "/clock/advance", {"seconds": VIRTUAL_STEP})
             for gen in (g for g in gens if not g.done):
@@ -150,7 +151,7 @@ async def follow(
                     )
                     report.add(f"generation {gen.name}: poll", extra=[bad])
                     gen.abandoned = True
-            await idle(interval)
+            await asyncio.sleep(interval)
 
 
 async def check_result(provider: Provider, report: Report, gen: Generation) -> None:
@@ -188,9 +189,9 @@ async def charges(provider: Provider, gens: list[Generation], deadline: float) -
     found = [await provider.charges(g.task_id) for g in gens]
     for _ in range(10):
         waiting = [c == 0 for c, g in zip(found, gens, strict=True) if g.status == "completed"]
-        if not any(waiting) or monotonic() >= deadline:
+        if not any(waiting) or time.monotonic() >= deadline:
             break
-        await idle(provider.options.poll_interval)
+        await asyncio.sleep(provider.options.poll_interval)
         found = [await provider.charges(g.task_id) for g in gens]
     return found
 
@@ -232,9 +233,9 @@ async def settle(
     )
     after = await provider.balance()
     for _ in range(10):  # billing confirmation may trail the status a little
-        if after == wanted or monotonic() >= deadline:
+        if after == wanted or time.monotonic() >= deadline:
             break
-        await idle(provider.options.poll_interval)
+        await asyncio.sleep(provider.options.poll_interval)
         after = await provider.balance()
     return Settlement(tasks, None if after is None else before - after)
 
@@ -323,7 +324,7 @@ async def run(provider: Provider, report: Report, reference: Reference | None) -
             report.skip(f"generation {gen.name}", f"needs {gen.estimate} credits; {left} left")
     if reference is None:
         report.skip("generations with references", "no reference video could be uploaded")
-    deadline = monotonic() + provider.options.timeout
+    deadline = time.monotonic() + provider.options.timeout
     probes = [g for g in chosen if g.name == "failure probe"]
     if probes:
         await batch(provider, report, "failure probe", probes, deadline, reference, first=True)

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from contracts import facts
 from mock_server.api.httpio import error_response, json_response, read_json
 from mock_server.domain.billing import Balance
 from mock_server.domain.errors import ApiError, invalid
@@ -24,11 +25,9 @@ from mock_server.service.paging import parse_limit
 
 Handler = Callable[[Request, Fake], Awaitable[Any]]
 
-CANCEL_MESSAGE = "Task was cancelled"
 # Ten years per call: far past any expiry, well short of datetime's limits.
 MAX_ADVANCE_SECONDS = 10 * 365 * 86400
 DEFAULT_FAIL_CODE = "service_error"
-DEFAULT_FAIL_MESSAGE = "Video generation failed"
 
 
 def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
@@ -135,12 +134,9 @@ async def complete_task(request: Request, fake: Fake) -> dict[str, Any]:
 
 async def fail_task(request: Request, fake: Fake) -> dict[str, Any]:
     body = await _outcome_body(request, fake)
-    task = fake.force(
-        request.path_params["task_id"],
-        "failed",
-        body.get("code", DEFAULT_FAIL_CODE),
-        body.get("message", DEFAULT_FAIL_MESSAGE),
-    )
+    code = body.get("code", DEFAULT_FAIL_CODE)
+    message = body.get("message") or facts.task_error_message(str(code))
+    task = fake.force(request.path_params["task_id"], "failed", code, message)
     await fake.run_due()  # a callback now due is attempted before the answer
     return timeline.describe(fake, task)
 
@@ -151,8 +147,8 @@ async def cancel_task(request: Request, fake: Fake) -> dict[str, Any]:
     task = fake.force(
         request.path_params["task_id"],
         "failed",
-        "request_cancelled",
-        CANCEL_MESSAGE,
+        facts.CANCEL_CODE,
+        facts.task_error_message(facts.CANCEL_CODE),
         forced="cancel",
     )
     await fake.run_due()  # a callback now due is attempted before the answer

@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from contracts import facts
 from mock_server.api.formdata import stream_form
 from mock_server.api.httpio import json_response, read_body
 from mock_server.api.results import file_response
-from mock_server.domain import catalog
 from mock_server.domain.errors import ApiError
 from mock_server.media import uploads
 from mock_server.media.references import DownloadError, TooLarge, download
@@ -215,7 +215,7 @@ def _positive(value: str | None, default: int, name: str) -> int:
 
 async def list_files(request: Request, fake: Fake, key: str) -> dict[str, Any]:
     query = request.query_params
-    default_size, max_size = catalog.FILE_PAGE_SIZE
+    default_size, max_size = facts.FILE_PAGE_SIZE
     page = _positive(query.get("page"), 1, "page")
     size = _positive(query.get("pageSize") or query.get("page_size"), default_size, "pageSize")
     total, records = fake.uploads.page(key, page, min(size, max_size))

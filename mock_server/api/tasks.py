@@ -13,12 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from contracts import facts
 from mock_server.api.httpio import JSON, error_response, read_json
 from mock_server.domain import faults
 from mock_server.domain.errors import ApiError
 from mock_server.service.fake import Fake
 
-QUERY_AUTH_MESSAGE = "Invalid or expired token"
 # Where the poll leaves (key, status, body) for the journal.
 ANSWER = "wanmock.answer"
 
@@ -58,7 +58,7 @@ async def get_task(scope: Scope, send: Send) -> None:
     authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
     key = None
     try:
-        key = fake.authenticate(authorization.decode("latin-1"), QUERY_AUTH_MESSAGE)
+        key = fake.authenticate(authorization.decode("latin-1"), facts.QUERY_AUTH_MESSAGE)
         body = fake.task_json(fake.get_task(key, scope["path_params"]["task_id"]))
         status, extra = 200, []
     except ApiError as error:

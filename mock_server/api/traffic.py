@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from contracts import facts
 from mock_server.api.faulty import DroppedConnection, broken, drop
 from mock_server.api.tasks import ANSWER, get_task
 from mock_server.domain import faults
@@ -164,7 +165,7 @@ class Traffic:
             status = rule.effect.http_status
             if status is None:
                 return False
-            if status not in faults.HTTP_ERRORS:
+            if status not in facts.HTTP_ERRORS:
                 entry.note(f"HTTP {status} is not a status the real API documents")
             await self._answer(
                 send, faults.http_error(status, rule.effect.message, rule.effect.headers), entry

@@ -13,7 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 
-from mock_server.domain.catalog import INPUT_CAP_SECONDS, QUALITY_PRICE_FACTOR, ModelProfile
+from contracts import facts
+from mock_server.domain.catalog import ModelProfile
 from mock_server.domain.errors import ApiError
 from mock_server.domain.models import CreateRequest, LedgerEntry
 
@@ -24,7 +25,7 @@ MAX_CREDITS = Decimal("1e15")
 
 
 def price_per_second(model: ModelProfile, quality: str, generate_audio: bool) -> Decimal:
-    price = model.rate * QUALITY_PRICE_FACTOR[quality]
+    price = model.rate * facts.QUALITY_FACTOR[quality]
     if model.audio_optional and not generate_audio:
         price *= model.silent_price_factor
     return price
@@ -32,7 +33,7 @@ def price_per_second(model: ModelProfile, quality: str, generate_audio: bool) ->
 
 def input_seconds(reference_seconds: Sequence[Decimal]) -> Decimal:
     """Billed input seconds: each reference truncated to the cap for their number."""
-    cap = INPUT_CAP_SECONDS[len(reference_seconds)]
+    cap = facts.INPUT_CAPS[len(reference_seconds)]
     return sum((min(seconds, cap) for seconds in reference_seconds), ZERO)
 
 
@@ -77,9 +78,7 @@ def parse_credits(value: object) -> Decimal:
 
 def insufficient_credits() -> ApiError:
     """The real 402 (SOURCES.md "HTTP errors")."""
-    return ApiError(
-        402, "Insufficient quota", fallback_suggestion="https://evolink.ai/dashboard/billing"
-    )
+    return ApiError(402, facts.INSUFFICIENT_QUOTA_MESSAGE, fallback_suggestion=facts.BILLING_URL)
 
 
 @dataclass(slots=True)

@@ -1,38 +1,19 @@
-"""The real service's error vocabulary, as tables: failed-task codes and HTTP errors.
+"""Injected failures that look exactly like the real service's: failed tasks and HTTP errors.
 
-Scenarios, magic tokens and the control API draw from these tables, so an injected
-failure looks exactly like one the real service produces (SOURCES.md "Failed tasks",
-"HTTP errors").
+Scenarios, magic tokens and the control API draw from the contract's tables
+(``contracts/facts.py``; SOURCES.md "Failed tasks", "HTTP errors"), so an injected
+failure carries a real code, message, type and suggestion. The aliases a person may type
+in a magic token are the fake's own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from contracts import facts
 from mock_server.domain.errors import ApiError
-
-# code -> default message. Codes from EvoLink's client (TaskErrorCode) and docs.
-TASK_ERRORS: Final = MappingProxyType(
-    {
-        "content_policy_violation": "The content may violate the content policy",
-        "invalid_parameters": "Invalid parameters for this model",
-        "image_dimension_mismatch": "Image dimensions do not match the requirements",
-        "image_processing_error": "The input media could not be processed",
-        "request_cancelled": "Task was cancelled",
-        "resource_not_found": "A reference video could not be downloaded",
-        "generation_timeout": "Video generation timed out",
-        "quota_exceeded": "Quota exceeded",
-        "resource_exhausted": "Resources are exhausted, try again later",
-        "generation_failed_no_content": "The model generated no content",
-        "service_error": "Video generation failed",
-        "service_unavailable": "The service is temporarily unavailable",
-        "unknown_error": "An unknown error occurred",
-        "model_unavailable": "The model is temporarily unavailable",
-        "upstream_error": "The upstream service returned an error",
-        "rate_limited": "Too many requests to the upstream service",
-    }
-)
 
 # Short names a person may type in a magic token.
 TASK_ERROR_ALIASES: Final = MappingProxyType(
@@ -49,43 +30,37 @@ TASK_ERROR_ALIASES: Final = MappingProxyType(
     }
 )
 
-# status -> (message, fallback_suggestion): the docs' example bodies ([Q], [I2V]).
-HTTP_ERRORS: Final = MappingProxyType(
-    {
-        400: ("Invalid request format", None),
-        401: ("Invalid or expired token", None),
-        402: ("Insufficient quota", "https://evolink.ai/dashboard/billing"),
-        403: ("Access denied", None),
-        404: ("Task not found or expired", None),
-        429: ("Rate limit exceeded", "retry after 60 seconds"),
-        500: ("Internal server error", "try again later"),
-        502: ("Upstream service error", "try again later"),
-        503: ("Service temporarily unavailable", "retry after 30 seconds"),
-    }
-)
-# Retry-After sent with an injected 429 or 503 unless a rule sets its own headers.
-DEFAULT_RETRY_AFTER: Final = MappingProxyType({429: "60", 503: "30"})
-
 
 def task_error_code(name: str) -> str:
+    """The failed-task code a magic token's name stands for (an alias or the code itself)."""
     return TASK_ERROR_ALIASES.get(name, name)
 
 
 def is_known_task_error(code: str) -> bool:
-    return code in TASK_ERRORS
+    """Whether ``code`` is one the real service documents."""
+    return code in facts.TASK_ERROR_CODES
 
 
-def task_error_message(code: str) -> str:
-    return TASK_ERRORS.get(code, "Video generation failed")
+def _retry_after(headers: Mapping[str, str]) -> str | None:
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
+    return value.strip() if value is not None and value.strip().isdigit() else None
 
 
 def http_error(
     status: int, message: str | None = None, headers: dict[str, str] | None = None
 ) -> ApiError:
-    """An injected HTTP error with the real envelope and the documented suggestion."""
-    default_message, suggestion = HTTP_ERRORS.get(status, (f"HTTP {status}", None))
-    if headers is None and status in DEFAULT_RETRY_AFTER:
-        headers = {"Retry-After": DEFAULT_RETRY_AFTER[status]}
+    """An injected HTTP error with the real envelope and the documented suggestion.
+
+    A 429 or 503 sends the documented ``Retry-After`` unless the rule sets its own
+    headers; whenever a ``Retry-After`` in seconds goes out, the suggestion names the
+    same wait, so the body never contradicts the header.
+    """
+    default_message, suggestion = facts.HTTP_ERRORS.get(status, (f"HTTP {status}", None))
+    if headers is None and status in facts.RETRY_AFTER_SECONDS:
+        headers = {"Retry-After": str(facts.RETRY_AFTER_SECONDS[status])}
+    wait = _retry_after(headers or {})
+    if wait is not None:
+        suggestion = facts.retry_suggestion(wait)
     return ApiError(
         status, message or default_message, fallback_suggestion=suggestion, headers=headers
     )

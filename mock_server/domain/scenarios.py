@@ -19,7 +19,8 @@ from typing import Any, Final
 
 import orjson
 
-from mock_server.domain import faults, lifecycle
+from contracts import facts
+from mock_server.domain import lifecycle
 from mock_server.domain.errors import ApiError, invalid
 from mock_server.domain.models import Plan
 from mock_server.domain.rules import (
@@ -195,7 +196,7 @@ class Scenarios:
 def shape_plan(plan: Plan, effect: Effect) -> Plan:
     """The plan a task effect asks for (timings, curve, outcome)."""
     code = effect.error_code or ("service_error" if effect.outcome == "failed" else None)
-    message = effect.error_message or (faults.task_error_message(code) if code else None)
+    message = effect.error_message or (facts.task_error_message(code) if code else None)
     return lifecycle.shaped(
         plan,
         queue_seconds=effect.queue_seconds,

@@ -10,8 +10,9 @@ import hashlib
 import hmac
 from typing import Any
 
+from contracts import facts
 from mock_server.domain.billing import as_json_number
-from mock_server.domain.catalog import RESULT_TTL_SECONDS, ModelProfile
+from mock_server.domain.catalog import ModelProfile
 from mock_server.domain.lifecycle import Observation
 from mock_server.domain.models import Task
 
@@ -38,7 +39,7 @@ def result_path(task_id: str, index: int) -> str:
 
 def result_urls(task: Task, base_url: str, secret: bytes) -> list[str]:
     """Signed links valid 24 hours after completion, like the real storage's URLs."""
-    expires = int(task.plan.finish) + RESULT_TTL_SECONDS
+    expires = int(task.plan.finish) + facts.RESULT_TTL_SECONDS
     paths = [result_path(task.id, index) for index in range(task.plan.results)]
     return [
         f"{base_url}{path}?Expires={expires}&Signature={result_signature(secret, path, expires)}"
@@ -53,7 +54,7 @@ def task_object(
     if seen.status == "failed":
         error = {
             "code": task.plan.error_code or "unknown_error",
-            "message": task.plan.error_message or "Video generation failed",
+            "message": task.plan.error_message or facts.GENERIC_FAILURE_MESSAGE,
         }
         if error["code"] in ERROR_CODE_TYPES:
             error["type"] = ERROR_CODE_TYPES[error["code"]]

@@ -11,23 +11,10 @@ from collections.abc import Callable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from mock_server.domain import catalog, netguard
+from contracts import facts
+from mock_server.domain import netguard
 from mock_server.domain.errors import ApiError, invalid
 from mock_server.domain.models import CreateRequest
-
-KNOWN_FIELDS: Final = frozenset(
-    {
-        "model",
-        "prompt",
-        "video_urls",
-        "aspect_ratio",
-        "quality",
-        "duration",
-        "model_params",
-        "callback_url",
-        "generate_audio",
-    }
-)
 
 
 def _is_int(value: object) -> bool:
@@ -40,15 +27,15 @@ def check_model(body: Mapping[str, Any], forbidden: frozenset[str] = frozenset()
         raise invalid("model", "model is required")
     if not isinstance(model, str):
         raise invalid("model", "model must be a string")
-    if model not in catalog.MODELS:
+    if model not in facts.MODELS:
         raise ApiError(
             404,
-            "Specified model not found",
+            facts.MODEL_NOT_FOUND_MESSAGE,
             param="model",
-            fallback_suggestion=catalog.DEFAULT_MODEL,
+            fallback_suggestion=facts.DEFAULT_MODEL,
         )
     if model in forbidden:
-        raise ApiError(403, "Access denied for this model", param="model")
+        raise ApiError(403, facts.MODEL_FORBIDDEN_MESSAGE, param="model")
     return model
 
 
@@ -59,10 +46,10 @@ def check_prompt(value: object) -> str:
         raise invalid("prompt", "prompt must be a string")
     if not value.strip():
         raise invalid("prompt", "prompt must not be empty")
-    if len(value) > catalog.PROMPT_MAX_CHARS:
+    if len(value) > facts.PROMPT_MAX_CHARS:
         raise invalid(
             "prompt",
-            f"prompt must be at most {catalog.PROMPT_MAX_CHARS} characters, got {len(value)}",
+            f"prompt must be at most {facts.PROMPT_MAX_CHARS} characters, got {len(value)}",
         )
     return value
 
@@ -86,7 +73,7 @@ def url_problem(url: str, schemes: tuple[str, ...], max_chars: int) -> str | Non
 
 
 def check_video_urls(value: object) -> tuple[str, ...]:
-    low, high = catalog.VIDEO_URLS_RANGE
+    low, high = facts.VIDEO_URLS_RANGE
     if value is None:
         raise invalid("video_urls", "video_urls is required")
     if not isinstance(value, list):
@@ -98,7 +85,7 @@ def check_video_urls(value: object) -> tuple[str, ...]:
     for index, url in enumerate(value):
         if not isinstance(url, str):
             raise invalid("video_urls", f"video_urls[{index}] must be a string")
-        problem = url_problem(url, ("http", "https"), catalog.URL_MAX_CHARS)
+        problem = url_problem(url, facts.VIDEO_URL_SCHEMES, facts.URL_MAX_CHARS)
         if problem:
             raise invalid("video_urls", f"video_urls[{index}] {problem}")
     return tuple(value)
@@ -116,9 +103,9 @@ def _choice(field: str, options: tuple[str, ...], default: str) -> Callable[[obj
 
 
 def check_duration(value: object) -> int:
-    low, high = catalog.DURATION_RANGE
+    low, high = facts.DURATION_RANGE
     if value is None:
-        return catalog.DEFAULT_DURATION
+        return facts.DEFAULT_DURATION
     if not _is_int(value):
         raise invalid("duration", f"duration must be an integer between {low} and {high}")
     assert isinstance(value, int)
@@ -136,9 +123,9 @@ def check_model_params(value: object) -> dict[str, Any]:
     if audio is not None and not isinstance(audio, bool):
         raise invalid("model_params", "model_params.generate_audio must be a boolean")
     shot_type = value.get("shot_type")
-    if shot_type is not None and shot_type not in catalog.SHOT_TYPES:
+    if shot_type is not None and shot_type not in facts.SHOT_TYPES:
         raise invalid(
-            "model_params", f"model_params.shot_type must be one of {', '.join(catalog.SHOT_TYPES)}"
+            "model_params", f"model_params.shot_type must be one of {', '.join(facts.SHOT_TYPES)}"
         )
     return dict(value)
 
@@ -154,7 +141,7 @@ def check_callback_url(value: object, allowed_hosts: frozenset[str] = frozenset(
         return None
     if not isinstance(value, str):
         raise invalid("callback_url", "callback_url must be a string")
-    problem = url_problem(value, ("https",), catalog.CALLBACK_URL_MAX_CHARS)
+    problem = url_problem(value, facts.CALLBACK_URL_SCHEMES, facts.CALLBACK_URL_MAX_CHARS)
     if problem is None:
         host = urlsplit(value).hostname or ""
         if host.lower() not in allowed_hosts:
@@ -168,8 +155,8 @@ def check_callback_url(value: object, allowed_hosts: frozenset[str] = frozenset(
 FIELD_RULES: Final[tuple[tuple[str, Callable[[object], Any]], ...]] = (
     ("prompt", check_prompt),
     ("video_urls", check_video_urls),
-    ("aspect_ratio", _choice("aspect_ratio", catalog.ASPECT_RATIOS, catalog.DEFAULT_ASPECT_RATIO)),
-    ("quality", _choice("quality", catalog.QUALITIES, catalog.DEFAULT_QUALITY)),
+    ("aspect_ratio", _choice("aspect_ratio", facts.ASPECT_RATIOS, facts.DEFAULT_ASPECT_RATIO)),
+    ("quality", _choice("quality", facts.QUALITIES, facts.DEFAULT_QUALITY)),
     ("duration", check_duration),
     ("model_params", check_model_params),
     ("generate_audio", check_generate_audio),
@@ -189,7 +176,7 @@ def parse_create(
     values = {name: rule(body.get(name)) for name, rule in FIELD_RULES}
     callback_url = check_callback_url(body.get("callback_url"), allowed_callback_hosts)
     for name in body:
-        if name not in KNOWN_FIELDS:
+        if name not in facts.CREATE_FIELDS:
             raise invalid(str(name), f"Unknown parameter: {name}")
     # Flash documents a top-level ``generate_audio``; DESIGN.md's sources put it in
     # model_params. Both are honoured, the top-level one first (SOURCES.md).

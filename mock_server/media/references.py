@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from mock_server.domain import catalog
+from contracts import facts
 from mock_server.domain.models import ReferenceInfo
 from mock_server.media.clips import RenderCache
 from mock_server.media.uploads import Uploads
@@ -116,12 +116,12 @@ def _name(url: str) -> str:
 
 def reference_problem(probe: Probe, url: str) -> tuple[str, str] | None:
     """The failed-task error a reference earns by breaking a documented rule, if any."""
-    low, high = catalog.REFERENCE_SECONDS_RANGE
-    if probe.size > catalog.MAX_FILE_BYTES:
+    low, high = facts.REFERENCE_SECONDS_RANGE
+    if probe.size > facts.MAX_FILE_BYTES:
         message = f"{_name(url)} is larger than 100MB ({probe.size} bytes)"
     elif probe.format is None or probe.video_codec is None:
         message = f"{_name(url)} is not a readable video file"
-    elif probe.format not in catalog.REFERENCE_FORMATS:
+    elif probe.format not in facts.REFERENCE_FORMATS:
         message = f"{_name(url)} must be mp4 or mov, got {probe.format}"
     elif probe.seconds is not None and not low <= probe.seconds <= high:
         message = f"{_name(url)} must last {low} to {high} seconds, got {probe.seconds}"
@@ -215,7 +215,7 @@ class Media:
         if not self.config.fetch_references or not isinstance(body, dict):
             return
         urls = body.get("video_urls")
-        if not isinstance(urls, list) or len(urls) > catalog.VIDEO_URLS_RANGE[1]:
+        if not isinstance(urls, list) or len(urls) > facts.VIDEO_URLS_RANGE[1]:
             return
         wanted = [u for u in urls if isinstance(u, str) and self._should_fetch(u)]
         await asyncio.gather(*(self._fetch(u) for u in dict.fromkeys(wanted)))
@@ -232,7 +232,7 @@ class Media:
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / hashlib.sha256(url.encode()).hexdigest()[:32]
         try:
-            await download(url, target, catalog.MAX_FILE_BYTES)
+            await download(url, target, facts.MAX_FILE_BYTES)
         except TooLarge as exc:
             self._fetched[url] = (Probe(None, None, exc.size), "")
         except DownloadError as exc:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from mock_server.domain import catalog
+from contracts import facts
 from mock_server.domain.models import FileRecord
 from mock_server.runtime.clock import Clock
 from mock_server.runtime.config import Config
@@ -94,7 +94,7 @@ def sniff_type(declared: str | None, name: str, head: bytes) -> str:
 
 
 def check_type(mime: str) -> None:
-    if mime in catalog.UPLOAD_IMAGE_TYPES or mime.startswith(("video/", "audio/")):
+    if mime in facts.UPLOAD_IMAGE_TYPES or mime.startswith(("video/", "audio/")):
         return
     raise FileApiError(40002, f"File type not allowed: {mime}")
 
@@ -183,7 +183,7 @@ class Uploads:
             upload_path=upload_path,
             file_name=file_name,
             uploaded=now,
-            expires=now + catalog.UPLOAD_TTL_SECONDS,
+            expires=now + facts.UPLOAD_TTL_SECONDS,
             original_name=original_name,
             file_size=staged.stat().st_size,
             mime_type=mime_type,

@@ -18,6 +18,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from contracts import facts
 from mock_server.domain import billing, catalog
 
 DEFAULT_KEY = "sk-wanmock-test"
@@ -267,21 +268,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "file_quota",
         parse_positive_int,
-        catalog.FILE_QUOTA,
+        facts.FILE_QUOTA,
         "files a key of the default group may keep uploaded",
         metavar="N",
     ),
     Setting(
         "file_quota_vip",
         parse_positive_int,
-        catalog.FILE_QUOTA_VIP,
+        facts.FILE_QUOTA_VIP,
         "files a key of the vip group may keep uploaded",
         metavar="N",
     ),
     Setting(
         "max_file_bytes",
         parse_positive_int,
-        catalog.MAX_FILE_BYTES,
+        facts.MAX_FILE_BYTES,
         "largest upload the file API accepts (bigger gets business code 40001)",
         metavar="BYTES",
     ),
@@ -355,9 +356,9 @@ class Config:
     media_dir: str = ".wanmock/media"
     fetch_references: bool = False
     media_manifest: tuple[str, ...] = ()
-    file_quota: int = catalog.FILE_QUOTA
-    file_quota_vip: int = catalog.FILE_QUOTA_VIP
-    max_file_bytes: int = catalog.MAX_FILE_BYTES
+    file_quota: int = facts.FILE_QUOTA
+    file_quota_vip: int = facts.FILE_QUOTA_VIP
+    max_file_bytes: int = facts.MAX_FILE_BYTES
     scenarios: str | None = None
     failure_rate: float = 0.0
     latency: tuple[float, float] = (0.0, 0.0)
@@ -404,7 +405,7 @@ def _model_overrides(table: Mapping[str, Any], source: str) -> Mapping[str, cata
             where = f"{source}: models.{name}.{key}"
             if key in ("rate", "minimum_charge", "silent_price_factor"):
                 changes[key] = _parse(Setting(key, parse_credits, None, ""), value, where)
-            elif key == "billing_rule" and value in ("per_call", "per_token", "per_second"):
+            elif key == "billing_rule" and value in facts.BILLING_RULES:
                 changes[key] = value
             else:
                 raise ConfigError(f"{where}: unknown setting or bad value {value!r}")

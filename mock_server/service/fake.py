@@ -23,6 +23,7 @@ from typing import Any
 
 import orjson
 
+from contracts import facts
 from mock_server.delivery.attempt import Sender
 from mock_server.delivery.outbox import Outbox
 from mock_server.domain import billing, lifecycle, scenarios, validation
@@ -49,7 +50,6 @@ from mock_server.store.protocols import Store
 
 TASK_ID_RE = re.compile(r"task-unified-\d{1,12}-[a-z0-9]{8}")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-AUTH_MESSAGE = "Invalid authentication credentials"
 
 
 def _http_sender(config: Config) -> Sender:
@@ -214,7 +214,9 @@ class Fake(Steering):
 
     # -- the public API -------------------------------------------------------------
 
-    def authenticate(self, authorization: str | None, message: str = AUTH_MESSAGE) -> str:
+    def authenticate(
+        self, authorization: str | None, message: str = facts.CREATE_AUTH_MESSAGE
+    ) -> str:
         scheme, _, key = (authorization or "").strip().partition(" ")
         key = key.strip()
         if scheme.lower() != "bearer" or key not in self.keys:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any, Final
 
+from contracts import facts
 from mock_server.delivery.attempt import MAX_ATTEMPTS, RETRY_DELAYS
-from mock_server.domain import faults
 from mock_server.domain.billing import credits_text
 from mock_server.domain.models import Task
 from mock_server.runtime.journal import decode
@@ -74,8 +74,8 @@ def clock(fake: Fake) -> dict[str, Any]:
 
 
 def failure_codes() -> list[tuple[str, str]]:
-    """The real service's failed-task codes and their messages (``faults.TASK_ERRORS``)."""
-    return list(faults.TASK_ERRORS.items())
+    """The real service's failed-task codes and their messages (``contracts.facts.TASK_ERRORS``)."""
+    return list(facts.TASK_ERRORS.items())
 
 
 def recent_tasks(fake: Fake, limit: int = TASKS_SHOWN) -> list[Task]:
