@@ -34,7 +34,7 @@ def test_rule_makes_the_next_create_answer_429_then_recovers(api: Api) -> None:
         "code": 429,
         "message": "Rate limit exceeded",
         "type": "rate_limit_error",
-        "fallback_suggestion": "retry after 60 seconds",
+        "fallback_suggestion": "retry after 5 seconds",
     }
     assert api.create().status_code == 200
 
