@@ -10,6 +10,7 @@ is reported as vanished (check ``upload_kept``), not blamed on what used it.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import tempfile
 from dataclasses import dataclass
@@ -146,11 +147,15 @@ async def run(
     """Check the file API; return the uploaded reference and every file id to delete."""
     report.section("File service")
     report.note(f"this run's uploads are named {run_file(provider, '*')}")
-    clip, seconds = rendered or reference_clip(provider.options.reference_file)
+    # Rendered by the caller before the first request, else here in a thread: rendering
+    # takes a moment, and other runs may share this event loop.
+    if rendered is None:
+        rendered = await asyncio.to_thread(reference_clip, provider.options.reference_file)
+    video, seconds = rendered
     name = run_file(provider, REFERENCE_NAME)
-    answer = await upload_stream(provider, clip, name, auth="none")
+    answer = await upload_stream(provider, video, name, auth="none")
     judge(report, "upload without a key -> 401", answer, "FileUploaded", False, 401)
-    answer = await upload_stream(provider, clip, name)
+    answer = await upload_stream(provider, video, name)
     uploaded = judge(report, "upload a reference video (stream)", answer, "FileUploaded", True, 200)
     reference = None
     owned: list[str] = []
