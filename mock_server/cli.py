@@ -11,7 +11,8 @@ from typing import Any
 from contracts.client import cli as client_cli
 from contracts.provider import cli as verify_cli
 from mock_server import __version__
-from mock_server.runtime.config import SETTINGS, Config, ConfigError, load_config, parse_bool
+from mock_server.runtime.config import Config, load_config
+from mock_server.runtime.settings import SETTINGS, ConfigError, parse_bool
 from mock_server.testing import receiver_cli, wait
 
 

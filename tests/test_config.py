@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
-from mock_server.runtime.config import ConfigError, load_config
+from mock_server.runtime.config import Config, load_config
+from mock_server.runtime.settings import SETTINGS, ConfigError
 
 
 def test_config_defaults_match_the_documentation() -> None:
@@ -71,3 +73,10 @@ def test_config_file_with_an_unknown_setting_is_an_error(tmp_path: Path) -> None
 def test_config_base_url_uses_public_url_when_given() -> None:
     config = load_config({"public_url": "https://fake.example/"}, env={})
     assert config.base_url == "https://fake.example"
+
+
+def test_config_has_one_field_per_setting_with_its_default() -> None:
+    fields = {f.name: f for f in dataclasses.fields(Config) if f.name != "models"}
+    assert set(fields) == {s.name for s in SETTINGS}
+    for setting in SETTINGS:
+        assert getattr(Config(), setting.name) == setting.default

@@ -186,7 +186,8 @@ def test_fetch_connection_error_is_tried_again(
 
 def test_fetch_references_flag_given_bare_means_true() -> None:
     from mock_server.cli import build_parser
-    from mock_server.runtime.config import SETTINGS, load_config
+    from mock_server.runtime.config import load_config
+    from mock_server.runtime.settings import SETTINGS
 
     args = build_parser().parse_args(["serve", "--fetch-references"])
     config = load_config({s.name: getattr(args, s.name) for s in SETTINGS}, env={})
