@@ -10,19 +10,18 @@ from __future__ import annotations
 import json
 import socket
 import tempfile
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mock_server.api.app import create_app
 from mock_server.runtime.config import Config
 from mock_server.service.fake import Fake
 from mock_server.testing.embedded import free_port
+from mock_server.testing.threaded import ThreadedServer
 
 
 @dataclass
@@ -140,21 +139,14 @@ def serving(wrap: Callable[[ASGIApp, Fake], ASGIApp] | None = None) -> Iterator[
         config = fast_config(media).replace(port=free_port())
         app = create_app(config)
         served = wrap(app, app.state.fake) if wrap else app
-        server = uvicorn.Server(
-            uvicorn.Config(
-                served, host=config.host, port=config.port, log_level="warning", lifespan="on"
-            )
+        server = ThreadedServer(
+            served, config.host, config.port, log_level="warning", lifespan="on"
         )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        ready = threading.Event()
-        while not server.started and thread.is_alive():
-            ready.wait(0.01)
+        server.start()
         try:
             yield config.base_url
         finally:
-            server.should_exit = True
-            thread.join(10)
+            server.stop()
 
 
 class ByPort:
@@ -183,21 +175,20 @@ def serving_many(wraps: list[Callable[[ASGIApp, Fake], ASGIApp]]) -> Iterator[li
         config = fast_config(media).replace(port=ports[0])  # result links: the first
         app = create_app(config)
         apps = {port: wrap(app, app.state.fake) for port, wrap in zip(ports, wraps, strict=True)}
-        server = uvicorn.Server(
-            uvicorn.Config(
-                ByPort(apps, app), log_level="warning", lifespan="on", timeout_keep_alive=60
-            )
+        for sock in sockets:
+            sock.listen(128)
+        server = ThreadedServer(
+            ByPort(apps, app),
+            sockets=sockets,
+            log_level="warning",
+            lifespan="on",
+            timeout_keep_alive=60,
         )
-        thread = threading.Thread(target=server.run, kwargs={"sockets": sockets}, daemon=True)
-        thread.start()
-        ready = threading.Event()
-        while not server.started and thread.is_alive():
-            ready.wait(0.01)
+        server.start()
         try:
             yield [f"http://127.0.0.1:{port}" for port in ports]
         finally:
-            server.should_exit = True
-            thread.join(10)
+            server.stop()
             for sock in sockets:
                 sock.close()
 

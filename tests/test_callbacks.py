@@ -23,7 +23,8 @@ from mock_server.delivery import attempt as callbacks
 from mock_server.delivery.sender import HttpSender
 from mock_server.runtime.config import Config
 from mock_server.service.fake import Fake
-from mock_server.testing.receiver import Receiver, Reply, Script, ThreadedServer
+from mock_server.testing.receiver import Receiver, Reply, Script
+from mock_server.testing.threaded import ThreadedServer
 from tests.conftest import AUTH, BODY, KEY, Api
 from tests.server import running
 
@@ -418,6 +419,7 @@ def test_callback_receiver_may_query_the_fake_before_it_answers(
     assert hook.last.note == (200, hook.last.body)
 
 
+@pytest.mark.slow  # the real clock: retries 1, 2 and 4 s apart at 4x speed
 @pytest.mark.parametrize("served", [("real", 4.0)], indirect=True)
 def test_callback_real_clock_retries_on_time(served: str, hook: Receiver) -> None:
     hook.clear(Script.always_fail())

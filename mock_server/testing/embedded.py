@@ -14,7 +14,6 @@ import secrets
 import shutil
 import socket
 import tempfile
-import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,6 +25,7 @@ from mock_server.api.app import create_app
 from mock_server.runtime.config import Config
 from mock_server.service.fake import Fake
 from mock_server.testing.bridge import Bridge
+from mock_server.testing.threaded import ThreadedServer
 
 T = TypeVar("T")
 REAL_HOSTS = ("api.evolink.ai", "files-api.evolink.ai")
@@ -217,35 +217,16 @@ class ServerThread(ControlMethods):
     """``wanmock serve`` on a uvicorn thread of this process, on a free loopback port."""
 
     def __init__(self, config: Config | None = None, **overrides: Any) -> None:
-        import uvicorn
-
         self._media = tempfile.TemporaryDirectory(prefix="wanmock-")
         default = fake_config(self._media.name, **overrides)
         self.config = (config or default).replace(port=free_port())
         self.app = create_app(self.config)
         self.fake: Fake = self.app.state.fake
         self.base_url = self.config.base_url
-        self.server = uvicorn.Server(
-            uvicorn.Config(
-                self.app,
-                host=self.config.host,
-                port=self.config.port,
-                log_level="warning",
-                access_log=False,
-                lifespan="on",
-            )
+        self.server = ThreadedServer(
+            self.app, self.config.host, self.config.port, log_level="warning", lifespan="on"
         )
-        self.thread = threading.Thread(target=self.server.run, name="wanmock-server", daemon=True)
-        self.thread.start()
-        started = threading.Event()
-
-        def wait_started() -> None:
-            while not self.server.started and self.thread.is_alive():
-                started.wait(0.01)
-
-        wait_started()
-        if not self.server.started:
-            raise RuntimeError("wanmock server thread failed to start")
+        self.server.start()
 
     is_real = False
 
@@ -256,6 +237,5 @@ class ServerThread(ControlMethods):
         return answer.json()
 
     def close(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(10)
+        self.server.stop()
         self._media.cleanup()

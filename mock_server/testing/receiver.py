@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
-import socket
 import ssl
 import tempfile
 import threading
@@ -36,6 +35,7 @@ from typing import Any
 import orjson
 
 from mock_server.runtime.clock import wall_time
+from mock_server.testing.threaded import ThreadedServer
 
 ASGIApp = Callable[..., Awaitable[None]]
 
@@ -118,69 +118,6 @@ class Call:
             "received_at": self.received_at,
             "answered": self.answered,
         }
-
-
-class ThreadedServer:
-    """An ASGI app served by uvicorn on its own thread and event loop."""
-
-    def __init__(
-        self, app: ASGIApp, host: str = "127.0.0.1", port: int = 0, **uvicorn_options: Any
-    ) -> None:
-        self.app = app
-        self.host = host
-        self.port = port
-        self.options = uvicorn_options
-        self._thread: threading.Thread | None = None
-        self._server: Any = None
-
-    def start(self) -> int:
-        """Listen, serve on a thread, return the port once the app has started."""
-        import uvicorn
-
-        family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
-        # IPPROTO_TCP spelled out: asyncio turns Nagle off (TCP_NODELAY) only on sockets
-        # whose proto says TCP, and without that every answer waits ~40 ms for an ACK.
-        sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, self.port))
-        sock.listen(128)  # connections queue from now on, even before the loop runs
-        self.port = sock.getsockname()[1]
-        started = threading.Event()
-
-        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-            if scope["type"] == "lifespan":
-                started.set()
-            await self.app(scope, receive, send)
-
-        config = uvicorn.Config(
-            app,
-            loop="asyncio",
-            ws="none",
-            log_config=None,
-            log_level="critical",
-            access_log=False,
-            timeout_graceful_shutdown=1,
-            **self.options,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, daemon=True
-        )
-        self._thread.start()
-        while not started.wait(0.05):
-            if not self._thread.is_alive():
-                raise RuntimeError(f"the server on {self.host}:{self.port} did not start")
-        return self.port
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-            self._thread = None
-
-    def join(self) -> None:
-        while self._thread is not None and self._thread.is_alive():
-            self._thread.join(0.5)
 
 
 class Receiver:
