@@ -29,7 +29,7 @@ from mock_server.api.results import file_response
 from mock_server.domain.errors import ApiError
 from mock_server.media import uploads
 from mock_server.media.references import DownloadError, TooLarge, download
-from mock_server.media.uploads import FileApiError, too_large
+from mock_server.media.uploads import FileApiError, file_too_large
 from mock_server.service.fake import Fake
 
 Handler = Callable[[Request, Fake, str], Awaitable[dict[str, Any]]]
@@ -105,7 +105,7 @@ async def upload_stream(request: Request, fake: Fake, key: str) -> dict[str, Any
         raise FileApiError(400, "Send the file as multipart/form-data in a field named file")
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit + 64 * 1024:
-        raise too_large(limit)
+        raise file_too_large(limit)
     staged = store.staging_path()
     try:
         form = await stream_form(request, options[b"boundary"], staged, limit)
@@ -140,7 +140,7 @@ async def upload_base64(request: Request, fake: Fake, key: str) -> dict[str, Any
     except (binascii.Error, ValueError):
         raise FileApiError(400, "base64_data is not valid base64") from None
     if len(raw) > limit:
-        raise too_large(limit)
+        raise file_too_large(limit)
     name = _text(body.get("file_name")) or "upload"
     staged = store.staging_path()
     staged.write_bytes(raw)
@@ -172,7 +172,7 @@ async def upload_url(request: Request, fake: Fake, key: str) -> dict[str, Any]:
         await download(url, staged, fake.config.max_file_bytes)
     except TooLarge:
         staged.unlink(missing_ok=True)
-        raise too_large(fake.config.max_file_bytes) from None
+        raise file_too_large(fake.config.max_file_bytes) from None
     except DownloadError as exc:
         staged.unlink(missing_ok=True)
         raise FileApiError(40004, f"URL download failed: {exc}") from None

@@ -14,7 +14,7 @@ from typing import Any
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from mock_server.media.uploads import FileApiError, too_large
+from mock_server.media.uploads import FileApiError, file_too_large
 
 FIELD_MAX_BYTES = 4096
 
@@ -58,7 +58,7 @@ async def stream_form(
         part["size"] += end - start
         if part["is_file"]:
             if part["size"] > limit:
-                raise too_large(limit)
+                raise file_too_large(limit)
             out.write(data[start:end])
         elif part["size"] <= FIELD_MAX_BYTES:
             part["data"] += data[start:end]

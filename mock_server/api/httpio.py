@@ -26,7 +26,8 @@ def error_response(error: ApiError) -> Response:
     return json_response(error.body(), error.status, error.headers or None)
 
 
-def too_large(limit: int) -> ApiError:
+def body_too_large(limit: int) -> ApiError:
+    """The API's 413: a request body over ``--max-body-bytes`` (SOURCES.md "HTTP errors")."""
     return ApiError(413, f"Request body too large: the limit is {limit} bytes")
 
 
@@ -35,7 +36,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     if declared is not None:
         try:
             if int(declared) > limit:
-                raise too_large(limit)
+                raise body_too_large(limit)
         except ValueError:
             raise ApiError(400, "Invalid Content-Length header") from None
     chunks: list[bytes] = []
@@ -43,7 +44,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise too_large(limit)
+            raise body_too_large(limit)
         chunks.append(chunk)
     return b"".join(chunks)
 

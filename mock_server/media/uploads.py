@@ -55,7 +55,8 @@ class FileApiError(Exception):
         return self.code if self.code < 1000 else self.code // 100
 
 
-def too_large(limit: int) -> FileApiError:
+def file_too_large(limit: int) -> FileApiError:
+    """The file service's 40001: a file over the upload limit (``--max-file-bytes``)."""
     return FileApiError(40001, f"File too large: the limit is {limit} bytes")
 
 
