@@ -24,11 +24,15 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from mock_server.runtime.clock import monotonic
 from mock_server.testing.embedded import free_port
 from tests.test_readme import blocks, commands, section
+
+# Runs the CI recipe: real installs and a real test run.
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parent.parent
 INSTALL = "pip install wanmock"

@@ -15,6 +15,9 @@ import pytest
 
 from tests.server import ServerProcess, running
 
+# Real processes sharing a file, polled against wall-clock deadlines.
+pytestmark = pytest.mark.slow
+
 KEY = "sk-wanmock-test"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 BODY = {

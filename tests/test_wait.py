@@ -6,9 +6,14 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from mock_server.runtime.clock import monotonic
 from mock_server.testing.embedded import free_port
 from tests.server import running
+
+# Real processes and real timeouts.
+pytestmark = pytest.mark.slow
 
 
 def wait(*args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
