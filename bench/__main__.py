@@ -1,6 +1,6 @@
 """``make bench``: wanmock's speed figures, measured side by side in one run.
 
-DESIGN.md section 4 "Speed" sets the goals; absolute figures are noisy between machines,
+docs/ARCHITECTURE.md "Speed" gives the goals; absolute figures are noisy between machines,
 so every figure is put next to its baseline from the same run:
 
 1. Polls per second: ``wanmock serve`` (virtual clock, ``:memory:``, one task) against a
@@ -580,7 +580,7 @@ def git_commit() -> str:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="wanmock speed figures against their baselines (DESIGN.md section 4).",
+        description="wanmock speed figures against their baselines (docs/ARCHITECTURE.md).",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--rounds", type=int, default=8, help="load bursts per server")

@@ -47,7 +47,7 @@ async def create_generation(request: Request) -> Response:
 
 class GetTask:
     """The poll, the call clients make most: a bare ASGI endpoint (a class, so Starlette
-    calls it as ASGI) with no Request or Response objects (DESIGN.md "Speed")."""
+    calls it as ASGI) with no Request or Response objects (docs/ARCHITECTURE.md, "Poll")."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await get_task(scope, send)

@@ -1,6 +1,6 @@
 """A task's observable state as a pure function of its plan and the clock.
 
-Nothing flips a status in the background (DESIGN.md "Time"): a poll computes
+Nothing flips a status in the background (docs/ARCHITECTURE.md "Time"): a poll computes
 ``observe(plan, now)``. Because ``start``/``finish`` only ever move to the past when an
 outcome is forced, and the clock never runs backwards, status and progress never go
 backwards either (tests/test_lifecycle.py proves it over random advances).

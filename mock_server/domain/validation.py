@@ -178,7 +178,7 @@ def parse_create(
     for name in body:
         if name not in facts.CREATE_FIELDS:
             raise invalid(str(name), f"Unknown parameter: {name}")
-    # Flash documents a top-level ``generate_audio``; DESIGN.md's sources put it in
+    # Flash documents a top-level ``generate_audio``; real clients put it in
     # model_params. Both are honoured, the top-level one first (SOURCES.md).
     if values["generate_audio"] is None:
         values["generate_audio"] = values["model_params"].get("generate_audio", True)

@@ -2,7 +2,7 @@
 
 A result is H.264 video (yuv420p, ``RESULT_FPS`` frames a second) with, unless the task
 asked for a silent video, an AAC stereo track, at the pixel size of the requested quality
-and aspect ratio and exactly the requested seconds long (DESIGN.md "Media"). The picture
+and aspect ratio and exactly the requested seconds long (SOURCES.md "Media"). The picture
 is a grey ramp with a white bar that sweeps from top to bottom, so a player shows motion
 and the end of the clip is easy to see; the sound is a quiet 375 Hz beep at the start
 of every second (silence between beeps also keeps the AAC encoder quick).

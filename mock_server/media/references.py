@@ -1,6 +1,6 @@
 """Reference videos: what the fake knows of each URL, and the media a fake holds.
 
-A reference's duration, container and size come, in order, from (DESIGN.md "Media"):
+A reference's duration, container and size come, in order, from (SOURCES.md "Media"):
 
 1. a file uploaded to this server (probed once, at upload);
 2. the manifest (``mock_server/media/manifest.json`` and any ``--media-manifest``): URL ->

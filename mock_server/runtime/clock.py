@@ -1,7 +1,7 @@
 """The one source of time.
 
 Nothing else in wanmock reads the wall clock or sleeps: every module asks a ``Clock``.
-Three modes share one interface (DESIGN.md "Time"):
+Three modes share one interface (docs/ARCHITECTURE.md "Time"):
 
 * ``RealClock``: wall time, optionally scaled (a 120 s job takes 2 s at scale 60);
 * ``VirtualClock``: time stands still until ``advance``; the owner runs due events;

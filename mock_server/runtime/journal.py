@@ -3,7 +3,8 @@
 Recording is an append to a list on the request path; the store write happens in
 batches off it (``flush``, run once a second by the server and before every read), and
 bodies stay raw bytes until someone reads the journal, so a poll never waits on SQLite
-or a JSON decoder (DESIGN.md "Speed"). The store keeps the newest ``limit`` entries.
+or a JSON decoder (docs/ARCHITECTURE.md, "Poll"). The store keeps the newest ``limit``
+entries.
 """
 
 from __future__ import annotations
