@@ -9,6 +9,7 @@ reports (``record()``, written by ``contracts/reports``).
 from __future__ import annotations
 
 import contextlib
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -17,7 +18,6 @@ from rich.markup import escape
 
 from contracts.checks import ContractViolation, Outcome
 from contracts.reports.record import Entry, RunRecord, entry
-from mock_server.runtime.clock import monotonic
 
 
 @dataclass
@@ -49,7 +49,7 @@ class Report:
         #: Every judged line printed, in order (``lines`` and any a subclass adds).
         self.entries: list[Line] = []
         self.current = "Run"  # lines before the first heading
-        self.started = self.previous = monotonic()
+        self.started = self.previous = time.monotonic()
 
     def section(self, title: str) -> None:
         """A heading before a group of checks."""
@@ -90,14 +90,14 @@ class Report:
 
     def printed(self, line: Line) -> None:
         """Keep ``line`` for the machine-readable reports, under the current section."""
-        now = monotonic()
+        now = time.monotonic()
         line.section, line.seconds, self.previous = self.current, now - self.previous, now
         self.entries.append(line)
 
     def record(self, tool: str, version: str, options: dict[str, object], status: int) -> RunRecord:
         """The run so far as the neutral record the JUnit and JSON writers take."""
         entries: list[Entry] = [entry(line) for line in self.entries]
-        return RunRecord(tool, version, options, entries, status, monotonic() - self.started)
+        return RunRecord(tool, version, options, entries, status, time.monotonic() - self.started)
 
     @contextlib.contextmanager
     def working(self, text: str) -> Iterator[None]:
