@@ -344,7 +344,7 @@ def server_worlds(
 
     Shrinks towards the well-behaved world: queued 0 s, processed 1 s, linear progress,
     completed, no transient answer, no unknown field, one timely callback; a failure
-    shrinks towards the first code of ``mock_server.domain.facts.TASK_ERRORS``.
+    shrinks towards the first code of ``contracts.facts.TASK_ERRORS``.
     """
     _check_count("max_create_errors", max_create_errors)
     _check_count("max_poll_errors", max_poll_errors)
