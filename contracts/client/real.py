@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from contracts import checks, pricing
+from contracts import checks, facts, pricing
 from contracts.checks.client import ClientRun
 from contracts.client.runner import CommandClient, client_env, run_callable, run_command
 from mock_server.runtime.clock import monotonic, wall_time
@@ -53,7 +53,7 @@ DEFAULT_REQUEST = {
 def estimated_cost(request: dict[str, Any]) -> Decimal:
     """The most a successful task of ``request`` can cost: every reference at its cap."""
     count = len(request.get("video_urls") or [None])
-    cap = pricing.INPUT_CAPS[min(max(count, 1), 3)]
+    cap = facts.INPUT_CAPS[min(max(count, 1), 3)]
     return pricing.expected_charge(request, [cap] * min(max(count, 1), 3))
 
 
