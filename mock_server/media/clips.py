@@ -26,7 +26,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mock_server.domain.catalog import RESULT_AUDIO_RATE, RESULT_FPS, SIZES, ModelProfile
+from contracts.facts import SIZES
+from mock_server.domain.catalog import RESULT_AUDIO_RATE, RESULT_FPS, ModelProfile
 
 # Bump when the recipe changes, so stale cached files are not served.
 RECIPE = "v1"
