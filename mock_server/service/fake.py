@@ -128,7 +128,7 @@ class Fake(Steering):
         self.journal = Journal(self._write_journal)
         self.latency_rng = random.Random(f"latency:{self.seed}")
         self._load()
-        if self.store.mark_scenarios_loaded():
+        if self.config.scenarios and self.store.mark_scenarios_loaded():
             self.rules.load_file(self.config.scenarios)
         self._install_config_keys()
 
@@ -380,6 +380,6 @@ class Fake(Steering):
         self._load()
         self.journal.pending.clear()
         self.last_poll.clear()
-        if self.store.mark_scenarios_loaded():
+        if self.config.scenarios and self.store.mark_scenarios_loaded():
             self.rules.load_file(self.config.scenarios)
         self._install_config_keys()
