@@ -1,21 +1,13 @@
 """The package a stranger installs: the wheel and sdist ``make dist`` builds carry what the
 checkout has, and the wheel installed alone (no dev extra, no checkout on the path) works
-end to end, offline.
-
-The build runs on a copy of the checkout's files with the dev extra's backend
-(``python -m build --no-isolation``: the sdist, then the wheel built from that sdist). The
-fresh venv gets the wheel and its runtime dependencies from ``.venv/wheelhouse``, the
-wheels ``make install`` kept of them, with ``--no-index``: nothing is downloaded. uv does
-the install (about a second; pip takes ten) from its cache under ``.venv``.
+end to end, offline (tests/package.py says how).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import zipfile
 from collections.abc import Iterator
@@ -26,11 +18,10 @@ import httpx
 import pytest
 
 from mock_server import __version__
+from tests.package import ROOT, build_dist, fresh_venv, tracked, user_env
 
 pytestmark = pytest.mark.slow  # builds, installs and starts real processes
 
-ROOT = Path(__file__).resolve().parent.parent
-WHEELHOUSE = Path(sys.prefix) / "wheelhouse"
 KEY = "sk-wanmock-test"
 BODY = {
     "model": "wan2.6-reference-video",
@@ -62,15 +53,6 @@ def test_server_fixture_and_callbacks(wanmock_server, callback_sink):
 """
 
 
-def tracked(*under: str) -> set[str]:
-    """The checkout's files (tracked or new, not ignored) under ``under``, as git lists them."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", *under],
-        cwd=ROOT, capture_output=True, text=True, check=True,
-    ).stdout.split()  # fmt: skip
-    return {name for name in listed if (ROOT / name).is_file()}
-
-
 @dataclass(frozen=True)
 class Installed:
     wheel: Path
@@ -79,37 +61,21 @@ class Installed:
     home: Path  # a directory with no checkout in it: the user's project
 
     def run(self, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-        env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
-        env["PATH"] = f"{self.bin}{os.pathsep}{env['PATH']}"
         return subprocess.run(
-            args, cwd=self.home, env=env, capture_output=True, text=True, timeout=timeout
-        )
+            args, cwd=self.home, env=user_env(self.bin), capture_output=True, text=True,
+            timeout=timeout,
+        )  # fmt: skip
 
 
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Installed]:
-    if not WHEELHOUSE.is_dir():
-        pytest.fail(f"{WHEELHOUSE} is missing: `make install` keeps the runtime wheels there")
     where = tmp_path_factory.mktemp("package")
-    source = where / "source"
-    for name in tracked():
-        (source / name).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(ROOT / name, source / name)
-    dist = where / "dist"
-    build = [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(source)]
-    subprocess.run(build, check=True, capture_output=True)
-    [wheel], [sdist] = dist.glob("*.whl"), dist.glob("*.tar.gz")
-    venv = where / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    uv = Path(sys.prefix) / "bin" / "uv"
-    install = [str(uv), "pip", "install", "--quiet", "--python", str(venv / "bin" / "python")]
-    install += ["--no-index", "--find-links", str(WHEELHOUSE), str(wheel)]
-    cache = {"UV_CACHE_DIR": str(Path(sys.prefix) / "uv-cache")}
-    subprocess.run(install, check=True, capture_output=True, env={**os.environ, **cache})
+    wheel, sdist = build_dist(where)
+    bin_dir = fresh_venv(where / "venv", str(wheel))
     home = where / "home"
     (home / "examples").mkdir(parents=True)
     shutil.copy(ROOT / "examples" / "polling_client.py", home / "examples")
-    yield Installed(wheel, sdist, venv / "bin", home)
+    yield Installed(wheel, sdist, bin_dir, home)
 
 
 def test_package_wheel_carries_every_file_of_both_packages(installed: Installed) -> None:
@@ -157,12 +123,15 @@ def test_package_is_imported_from_the_venv_not_the_checkout(installed: Installed
 
 
 def test_package_serves_a_task_through_create_poll_and_advance(installed: Installed) -> None:
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     args = ["--port", "0", "--clock", "virtual", "--db", ":memory:"]
     server = subprocess.Popen(
         [str(installed.bin / "wanmock"), "serve", *args],
-        cwd=installed.home, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        cwd=installed.home,
+        env=user_env(installed.bin),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         first = server.stdout.readline()

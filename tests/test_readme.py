@@ -1,4 +1,6 @@
-"""The README's examples, run as written (with the port the test server got)."""
+"""The examples of the README and the docs pages (docs/*.md), run as written (with the
+port the test server got). tests/test_docs.py checks that every shell and Python example
+is run by a test here or elsewhere, or says why it cannot be."""
 
 from __future__ import annotations
 
@@ -12,16 +14,37 @@ from pathlib import Path
 
 import pytest
 
+from mock_server import __version__
 from tests.server import running
 
-README = (Path(__file__).parent.parent / "README.md").read_text()
+ROOT = Path(__file__).parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+README = (ROOT / "README.md").read_text()
 needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
+GETTING_STARTED = "docs/getting-started.md"
+HEADING = re.compile(r"^(#{1,4}) (.+)$", re.M)
 
 
-def section(title: str) -> str:
-    start = README.index(f"## {title}")
-    end = README.find("\n## ", start + 1)
-    return README[start : end if end != -1 else None]
+def headings(text: str) -> list[re.Match[str]]:
+    """The headings of a markdown text, outside fenced code."""
+    fenced = [m.span() for m in re.finditer(r"^```.*?^```", text, re.M | re.S)]
+    return [h for h in HEADING.finditer(text) if not any(a <= h.start() < b for a, b in fenced)]
+
+
+def section(title: str, page: str | None = None) -> str:
+    """The section headed ``title`` of README.md or the first docs page that has one (or of
+    ``page``, a path from the repository root), up to the next heading of its level or
+    above (a page's title heads the whole page)."""
+    for path in [ROOT / page] if page else PAGES:
+        text = path.read_text()
+        found = headings(text)
+        for i, heading in enumerate(found):
+            if heading.group(2).strip() != title:
+                continue
+            level = len(heading.group(1))
+            ends = [h.start() for h in found[i + 1 :] if len(h.group(1)) <= level]
+            return text[heading.start() : ends[0] if ends else None]
+    raise LookupError(f"no section {title!r} in {page or 'README.md or docs/*.md'}")
 
 
 def blocks(text: str, language: str) -> list[str]:
@@ -84,6 +107,51 @@ def test_readme_pytest_example_passes(pytester: pytest.Pytester) -> None:
     [example] = blocks(section("Use it from pytest"), "python")
     pytester.makepyfile(test_readme_example=example)
     pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+def test_readme_landing_page_test_passes(pytester: pytest.Pytester) -> None:
+    [example] = blocks(section("In a test"), "python")
+    pytester.makepyfile(test_landing_example=example)
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+def test_readme_getting_started_checks_the_installed_version() -> None:
+    [check] = commands(blocks(section("Install", GETTING_STARTED), "sh")[0])
+    shown = subprocess.run(
+        ["bash", "-c", check],
+        capture_output=True,
+        text=True,
+        env={
+            **os.environ,
+            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        },
+    )
+    assert shown.stdout.strip() == f"wanmock {__version__}", shown.stderr
+
+
+def test_readme_install_names_the_wheel_make_dist_builds() -> None:
+    wheel = f"dist/wanmock-{__version__}-py3-none-any.whl"
+    for text in (section("Install", GETTING_STARTED), section("Install", "README.md")):
+        assert f"pip install {wheel}" in text
+        assert "pip install wanmock" in text and "git+<your clone>" in text
+    assert re.search(r"^dist: ", (ROOT / "Makefile").read_text(), re.M)
+
+
+def test_readme_getting_started_server_starts_as_written() -> None:
+    [command] = commands(blocks(section("Start the fake"), "sh")[0])
+    flags = command.split("wanmock serve", 1)[1].split()
+    port = flags.index("--port")
+    with running(*flags[:port], *flags[port + 2 :]) as server:
+        assert server.client.get("/_mock/clock").json()["mode"] == "virtual"
+
+
+def test_readme_price_overrides_load_as_written(tmp_path: Path) -> None:
+    from mock_server.runtime.config import load_config
+
+    [toml] = blocks(section("Flags of `wanmock serve`"), "toml")
+    (tmp_path / "wanmock.toml").write_text(toml)
+    config = load_config({}, env={}, config_file=str(tmp_path / "wanmock.toml"))
+    assert config.clock == "virtual" and len(config.keys) == 2
 
 
 def test_readme_verify_client_examples_work_as_written(tmp_path: Path) -> None:
