@@ -200,3 +200,22 @@ def test_readme_two_servers_on_one_store_share_the_clock(tmp_path: Path) -> None
     ).stdout
     moved, seen = (json.loads(found) for found in re.findall(r'\{"mode"[^{}]*\}', out))
     assert seen == moved and seen["mode"] == "virtual"
+
+
+@needs_curl
+def test_readme_media_upload_example_works_as_written(tmp_path: Path) -> None:
+    from mock_server.media.references import probe_file
+
+    [block] = blocks(section("Real media: uploads, references, playable results"), "sh")
+    serve, script = block.split("# in another terminal:\n")
+    assert 'ARGS="--clock virtual --db :memory:"' in serve
+    *steps, show_ledger = script.replace(".venv/bin/python", sys.executable).splitlines()
+    with running("--clock", "virtual", "--media-dir", str(tmp_path / "media")) as server:
+        shell(f"set -e\ncd {tmp_path}\n" + "\n".join(steps), server.base_url)
+        ledger = shell(show_ledger, server.base_url)
+    probe = probe_file(tmp_path / "result.mp4")
+    assert (probe.width, probe.height, probe.seconds) == (1080, 1920, 4)
+    assert (probe.video_codec, probe.audio_codec) == ("h264", "aac")
+    [charge] = [e for e in json.loads(ledger)["entries"] if e["kind"] == "charge"]
+    # the probed 4 s of input plus 4 s of output, at 4.76 credits/s and x1.67 for 1080p
+    assert charge["amount"] == "63.59"
