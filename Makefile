@@ -8,13 +8,14 @@ WHEELHOUSE := $(VENV)/wheelhouse
 
 .PHONY: install install-browser install-postgres serve test lint typecheck unit bench dist docs clean
 
+# Installs the dev extra editable, and keeps wheels of the runtime dependencies alone (no
+# extras) in $(WHEELHOUSE), so tests/test_package.py installs the built wheel into a fresh
+# venv offline, as a stranger would from an index.
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	# Wheels of the runtime dependencies alone (no extras), so tests/test_package.py can
-	# install the built wheel into a fresh venv offline, as a stranger would from an index.
 	rm -rf $(WHEELHOUSE)
 	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check -w $(WHEELHOUSE) .
 	rm -f $(WHEELHOUSE)/wanmock-*.whl
