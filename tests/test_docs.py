@@ -36,6 +36,8 @@ EXAMPLES: dict[tuple[str, str], str] = {
     "test_verify_provider_readme_commands_work_as_written",
     ("docs/media.md", "Real media: uploads, references, playable results"): RUN_BY
     + "test_readme_media_upload_example_works_as_written",
+    ("docs/control-api.md", "Control API"): RUN_BY
+    + "test_readme_control_api_paging_example_works_as_written",
     ("docs/ci.md", "Use in CI"): "tests/test_ci_recipe.py::"
     "test_ci_recipe_shell_equivalent_runs_the_same_commands",
     # Not run as written, and why:
@@ -43,8 +45,6 @@ EXAMPLES: dict[tuple[str, str], str] = {
     "`make serve` serves until stopped",
     ("docs/callbacks.md", "Callbacks"): "not run: a session across two terminals; "
     "tests/test_receiver.py and tests/test_callbacks.py run the receiver and deliveries",
-    ("docs/control-api.md", "Control API"): "not run: its cursor is elided; "
-    "tests/test_paging.py pages the same listings",
     ("docs/dashboard.md", "Dashboard"): "not run: it opens a browser; "
     "tests/test_ui_browser.py drives the page",
     ("docs/deployment.md", "Running a shared instance"): "not run: it needs root, a "

@@ -219,3 +219,24 @@ def test_readme_media_upload_example_works_as_written(tmp_path: Path) -> None:
     [charge] = [e for e in json.loads(ledger)["entries"] if e["kind"] == "charge"]
     # the probed 4 s of input plus 4 s of output, at 4.76 credits/s and x1.67 for 1080p
     assert charge["amount"] == "63.59"
+
+
+@needs_curl
+def test_readme_control_api_paging_example_works_as_written() -> None:
+    from tests.conftest import BODY
+
+    [block] = blocks(section("Control API"), "sh")
+    first, cursor, then = commands(block)
+    with running("--clock", "virtual") as server:
+        for n in range(5):
+            server.client.post(
+                "/v1/videos/generations",
+                json={**BODY, "prompt": f"task {n}"},
+                headers={"Authorization": "Bearer sk-wanmock-test"},
+            ).raise_for_status()
+        page = json.loads(shell(first, server.base_url))
+        following = json.loads(shell(cursor + then, server.base_url))
+    assert len(page["tasks"]) == len(following["tasks"]) == 2
+    ids = [{t["task"]["id"] for t in listed["tasks"]} for listed in (page, following)]
+    assert ids[0].isdisjoint(ids[1])
+    assert "$CURSOR" in then
