@@ -38,13 +38,12 @@ EXAMPLES: dict[tuple[str, str], str] = {
     + "test_readme_media_upload_example_works_as_written",
     ("docs/control-api.md", "Control API"): RUN_BY
     + "test_readme_control_api_paging_example_works_as_written",
+    ("docs/callbacks.md", "Callbacks"): RUN_BY + "test_readme_callbacks_example_works_as_written",
     ("docs/ci.md", "Use in CI"): "tests/test_ci_recipe.py::"
     "test_ci_recipe_shell_equivalent_runs_the_same_commands",
     # Not run as written, and why:
     ("README.md", "Two commands"): "not run: `make test` is what CI runs (.ci/run), and "
     "`make serve` serves until stopped",
-    ("docs/callbacks.md", "Callbacks"): "not run: a session across two terminals; "
-    "tests/test_receiver.py and tests/test_callbacks.py run the receiver and deliveries",
     ("docs/dashboard.md", "Dashboard"): "not run: it opens a browser; "
     "tests/test_ui_browser.py drives the page",
     ("docs/deployment.md", "Running a shared instance"): "not run: it needs root, a "

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -240,3 +241,27 @@ def test_readme_control_api_paging_example_works_as_written() -> None:
     ids = [{t["task"]["id"] for t in listed["tasks"]} for listed in (page, following)]
     assert ids[0].isdisjoint(ids[1])
     assert "$CURSOR" in then
+
+
+@needs_curl
+def test_readme_callbacks_example_works_as_written(tmp_path: Path) -> None:
+    [text] = blocks(section("Callbacks"), "sh")
+    start, rest = text.split("make serve ", 1)
+    serve, script = rest.split("# in another terminal, in the same directory:\n")
+    start = start.replace(".venv/bin/wanmock", str(Path(sys.executable).parent / "wanmock"))
+    receiver = subprocess.Popen(
+        ["bash", "-c", start],
+        cwd=tmp_path,
+        start_new_session=True,  # the receiver stays
+    )
+    try:
+        assert receiver.wait(timeout=30) == 0
+        ca_file = (tmp_path / "receiver.log").read_text().splitlines()[1].split()[-1]
+        args = serve.split('"')[1].replace("$CA_FILE", ca_file).split()
+        with running(*args) as server:
+            out = shell(f"set -e\ncd {tmp_path}\n{script}", server.base_url)
+    finally:
+        os.killpg(receiver.pid, signal.SIGTERM)
+    delivery = json.loads(out[out.index('{"callbacks"') :])
+    assert [d["state"] for d in delivery["callbacks"]] == ["delivered"]
+    assert [a["status"] for a in delivery["attempts"]] == [500, 500, 200]
