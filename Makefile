@@ -3,15 +3,22 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
-SRC    := mock_server contracts tests bench examples
+SRC    := mock_server contracts tests bench examples docs/hooks.py
+WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: install install-browser install-postgres serve test lint typecheck unit bench clean
+.PHONY: install install-browser install-postgres serve test lint typecheck unit bench dist docs clean
 
+# Installs the dev extra editable, and keeps wheels of the runtime dependencies alone (no
+# extras) in $(WHEELHOUSE), so tests/test_package.py installs the built wheel into a fresh
+# venv offline, as a stranger would from an index.
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	rm -rf $(WHEELHOUSE)
+	$(BIN)/python -m pip wheel --quiet --disable-pip-version-check -w $(WHEELHOUSE) .
+	rm -f $(WHEELHOUSE)/wanmock-*.whl
 	rm -f $(VENV)/.installed-*
 	touch $@
 
@@ -24,6 +31,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(SRC)
 	$(BIN)/ruff format --check $(SRC)
 	$(BIN)/lint-imports
+	$(BIN)/deptry .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy mock_server contracts
@@ -47,8 +55,20 @@ install-postgres:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql; \
 	  else echo "make: PostgreSQL is missing (apt-get install postgresql); its tests skip"; fi; }
 
+# The wheel and sdist a release uploads, built offline from the dev extra's backend.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --no-isolation --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+# The documentation site (docs/, mkdocs.yml) into site/; --strict fails on a broken link.
+# docs/cli.md is first rendered again from the argparse parsers.
+docs: $(STAMP)
+	$(BIN)/python docs/hooks.py
+	$(BIN)/mkdocs build --strict --site-dir site
+
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
 
 clean:
-	rm -rf $(VENV) .wanmock .mypy_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .wanmock .mypy_cache .ruff_cache *.egg-info build dist site

@@ -1,3 +1,3 @@
 """wanmock: a faithful offline fake of EvoLink's Wan2.6 reference-video API."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -1,12 +1,12 @@
-"""The README's "Use in CI" recipe, run as written: the workflow's shell steps, in a fresh
-virtual environment with this checkout installed, against the project's example client.
+"""The "Use in CI" recipe (docs/ci.md), run as written: the workflow's shell steps, in a
+fresh, empty virtual environment, against the project's example client.
 
-The virtual environment is new and holds wanmock installed from a copy of this checkout
-(not editable, ``--no-deps``); its dependencies come from the running interpreter's
-site-packages through a ``.pth`` file, so nothing is downloaded and the test stays well
-under a minute. Each ``run:`` step goes to ``bash -eo pipefail`` as GitHub Actions runs
-it, with the job's ``env:``; the fake listens on a free port (``WANMOCK_PORT``) instead
-of 8080, which other processes on a shared machine may hold.
+The project holds the wheel ``make dist`` builds where the recipe's ``WANMOCK_PACKAGE``
+says; the install step installs it with its runtime dependencies only, offline from the
+wheelhouse (tests/package.py), in place of the recipe's ``pip install`` from an index.
+Each ``run:`` step goes to ``bash -eo pipefail`` as GitHub Actions runs it, with the
+job's ``env:``; the fake listens on a free port (``WANMOCK_PORT``) instead of 8080, which
+other processes on a shared machine may hold.
 """
 
 from __future__ import annotations
@@ -18,8 +18,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
-import sysconfig
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -27,39 +25,22 @@ from typing import Any
 import pytest
 import yaml
 
+from mock_server import __version__
 from mock_server.runtime.clock import monotonic
 from mock_server.testing.embedded import free_port
+from tests.package import ROOT, build_dist, fresh_venv, offline_install, user_env
 from tests.test_readme import blocks, commands, section
 
 # Runs the CI recipe: real installs and a real test run.
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).parent.parent
-INSTALL = "pip install wanmock"
+INSTALL = 'pip install "$WANMOCK_PACKAGE"'
 
 
 def workflow() -> dict[str, Any]:
     [text] = blocks(section("Use in CI"), "yaml")
     loaded: dict[str, Any] = yaml.safe_load(text)
     return loaded
-
-
-def fresh_venv(where: Path) -> Path:
-    """A new virtual environment that sees this interpreter's packages but not wanmock."""
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(where)], check=True)
-    [site] = (where / "lib").glob("python3*/site-packages")
-    (site / "wanmock-deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    return where / "bin"
-
-
-def checkout_copy(where: Path) -> Path:
-    """What ``pip install`` needs of this checkout, so its build leaves the tree alone."""
-    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    for name in ("mock_server", "contracts"):
-        shutil.copytree(ROOT / name, where / name, ignore=skip)
-    for name in ("pyproject.toml", "README.md"):
-        shutil.copy(ROOT / name, where / name)
-    return where
 
 
 def user_project(where: Path) -> Path:
@@ -78,15 +59,18 @@ def test_ci_recipe_workflow_runs_as_written(tmp_path: Path) -> None:
     assert any(s.get("uses", "").startswith("actions/upload-artifact") for s in job["steps"])
     port = free_port()
     bin_dir = fresh_venv(tmp_path / "venv")
-    source = checkout_copy(tmp_path / "wanmock-src")
     project = user_project(tmp_path / "project")
-    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    wheel, _ = build_dist(tmp_path / "build")
+    (project / job["env"]["WANMOCK_PACKAGE"]).parent.mkdir()
+    shutil.copy(wheel, project / job["env"]["WANMOCK_PACKAGE"])
+    env = user_env(bin_dir)
     env.update({k: str(v).replace(":8080", f":{port}") for k, v in job["env"].items()})
-    env.update(PATH=f"{bin_dir}{os.pathsep}{env['PATH']}", WANMOCK_PORT=str(port))
+    env.update(WANMOCK_PORT=str(port))
+    offline = " ".join(offline_install(str(bin_dir / "python")))
     groups = []
     try:
         for step in steps:
-            script = step["run"].replace(INSTALL, f"python -m pip install -q --no-deps {source}")
+            script = step["run"].replace(INSTALL, f'{offline} "$WANMOCK_PACKAGE"')
             process = subprocess.Popen(
                 ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script],
                 cwd=project,
@@ -114,6 +98,12 @@ def test_ci_recipe_workflow_runs_as_written(tmp_path: Path) -> None:
     verified = ET.parse(reports / "verify-client.xml").getroot()
     assert verified.get("failures") == "0" and int(verified.get("tests", "0")) > 9
     assert json.loads((reports / "verify-client.json").read_text())["exit_status"] == 0
+
+
+def test_ci_recipe_installs_the_wheel_make_dist_builds() -> None:
+    package = workflow()["jobs"]["test"]["env"]["WANMOCK_PACKAGE"]
+    assert Path(package).name == f"wanmock-{__version__}-py3-none-any.whl"
+    assert "git+<your clone>" in section("Use in CI")
 
 
 def test_ci_recipe_shell_equivalent_runs_the_same_commands() -> None:

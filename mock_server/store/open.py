@@ -17,8 +17,13 @@ def open_store(db: str) -> Store:
     then). A URL with another scheme is refused."""
     scheme = urlsplit(db).scheme if "://" in db else ""
     if scheme in POSTGRES_SCHEMES:
-        from mock_server.store.postgres import PostgresStore
-
+        try:
+            from mock_server.store.postgres import PostgresStore
+        except ImportError as exc:  # psycopg is the `postgres` extra, not a dependency
+            raise StoreError(
+                f"--db {scheme}://…: PostgreSQL support is not installed ({exc.name} is "
+                "missing); install it with: pip install 'wanmock[postgres]'"
+            ) from None
         return PostgresStore(db)
     if scheme:
         raise StoreError(
