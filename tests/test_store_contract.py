@@ -20,7 +20,7 @@ from mock_server.domain import billing
 from mock_server.domain.models import CreateRequest, Plan, Task
 from mock_server.store.open import open_store
 from mock_server.store.protocols import Store
-from mock_server.store.state import StoreError
+from mock_server.store.records import StoreError
 
 KEY = "sk-test"
 D = Decimal
