@@ -31,7 +31,7 @@ RESULT_KIND = (
 )
 
 
-def _data(task: Task) -> str:
+def task_data(task: Task) -> str:
     return json_text(
         {
             "request": task.request.to_json(),
@@ -77,7 +77,7 @@ class TaskTables(LedgerTables):
                         stored.key,
                         stored.plan.created,
                         stored.plan.finish,
-                        _data(stored),
+                        task_data(stored),
                         json_text(stored.plan.to_json()),
                         stored.settled,
                         stored.rev,
