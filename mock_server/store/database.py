@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 
@@ -30,38 +30,34 @@ R = TypeVar("R")
 StoreClosed = (StoreClosedError,)
 
 
-class Dialect:
-    """What differs between databases, and nothing else. Feature values, not vendor
-    checks: callers use them the same way whichever database is behind."""
+class Dialect(Protocol):
+    """What differs between databases, and nothing else: values and a few operations,
+    used the same way whichever database is behind (no caller asks which it is)."""
 
     path: str  # the database, for messages (a URL without its password)
     types: Mapping[str, str]  # the schema's column types (store/schema.py)
-    add = "{} + {}"  # exact decimal arithmetic and comparison on credits
-    sub = "{} - {}"
-    ge = "{} >= {}"
-    skip_locked = ""  # what makes a claim skip a row another transaction is claiming
-    notify = ""  # run with every ``bump``: tells the other processes at commit
-    schema_lock = ""  # taken before the schema is checked, so one process upgrades it
-    from_template = False  # opened as a copy of the schema (nothing to check or upgrade)
-    migrations: Mapping[int, Migration] = {}
-    closed_errors: tuple[type[BaseException], ...] = ()  # the driver's "used after close"
+    add: str  # exact decimal arithmetic and comparison on credits, as "{} op {}"
+    sub: str
+    ge: str
+    skip_locked: str  # what makes a claim skip a row another transaction is claiming
+    notify: str  # run with every ``bump``: tells the other processes at commit
+    schema_lock: str  # taken before the schema is checked, so one process upgrades it
+    from_template: bool  # opened as a copy of the schema (nothing to check or upgrade)
+    migrations: Mapping[int, Migration]  # store/migrations.py
+    closed_errors: tuple[type[BaseException], ...]  # the driver's "used after close"
     signal: Any  # the change signal (store/protocols.py ``ChangeSignal``)
 
     def json_field(self, column: str, path: str, sql_type: str) -> str:
         """SQL reading ``path`` (dotted) from a JSON text column, as ``sql_type``."""
-        raise NotImplementedError
+        ...
 
     def connect(self, write: bool) -> AbstractContextManager[Conn]:
         """A connection; for a write, in a transaction committed at the end of the block
         and rolled back if it raises."""
-        raise NotImplementedError
+        ...
 
-    def tables(self, db: Conn) -> set[str]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Close the connections and the change signal."""
-        raise NotImplementedError
+    def tables(self, db: Conn) -> set[str]: ...
+    def close(self) -> None: ...
 
 
 def json_text(value: object) -> str:

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from mock_server.domain.billing import MOVES, Balance
 from mock_server.domain.models import LedgerEntry
-from mock_server.store.database import Conn, Database, Row, matching
+from mock_server.store.database import Conn, Database, Row, matching, record
 
 ACCOUNTS = ("granted", "available", "reserved", "charged")
 INSERT_ENTRY = (
@@ -25,15 +25,7 @@ INSERT_ENTRY = (
 
 
 def _entry(row: Row) -> LedgerEntry:
-    return LedgerEntry(
-        row["seq"],
-        row["at"],
-        row["key"],
-        row["kind"],
-        Decimal(row["amount"]),
-        row["task_id"],
-        row["note"],
-    )
+    return record(LedgerEntry, row, amount=Decimal(row["amount"]))
 
 
 def _balance(row: Row) -> Balance:

@@ -14,7 +14,7 @@ import functools
 import secrets
 import select
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -24,7 +24,6 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolClosed
 
 from mock_server.store import migrations
-from mock_server.store.database import Dialect
 from mock_server.store.records import StoreError
 
 CHANNEL = "wanmock_changes"
@@ -133,18 +132,23 @@ class NotifySignal:
         self._conn.close()
 
 
-class PostgresDialect(Dialect):
-    types = TYPES
-    add = "{} + CAST({} AS NUMERIC)"
-    sub = "{} - CAST({} AS NUMERIC)"
-    ge = "{} >= CAST({} AS NUMERIC)"
+class PostgresDialect:
+    """PostgreSQL's part of the store (store/database.py ``Dialect``)."""
+
+    types: Mapping[str, str] = TYPES
+    add, sub, ge = (
+        "{} + CAST({} AS NUMERIC)",
+        "{} - CAST({} AS NUMERIC)",
+        "{} >= CAST({} AS NUMERIC)",
+    )
     skip_locked = " FOR UPDATE SKIP LOCKED"
     # The payload names the store that wrote (its connections' application_name), so its
     # own listener can skip it: the writer updated its caches itself.
     notify = f"SELECT pg_notify('{CHANNEL}', current_setting('application_name'))"
     schema_lock = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"
-    migrations = migrations.POSTGRESQL
-    closed_errors = (PoolClosed,)
+    from_template = False
+    migrations: Mapping[int, migrations.Migration] = migrations.POSTGRESQL
+    closed_errors: tuple[type[BaseException], ...] = (PoolClosed,)
 
     def __init__(self, url: str, pool_size: int = 4) -> None:
         self.path = redacted(url)

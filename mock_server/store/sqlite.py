@@ -13,12 +13,11 @@ import contextlib
 import mmap
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from pathlib import Path
 
 from mock_server.store import memory, migrations, schema
-from mock_server.store.database import Dialect
 
 BUSY_TIMEOUT_MS = 30_000
 # The WAL-index header (https://www.sqlite.org/walformat.html, "2.1 The WAL-Index
@@ -39,24 +38,19 @@ SCHEMA = schema.statements(TYPES)
 _CLOSED = memory.closed_connection()  # a closed store's connection: any use raises
 
 
-def _add(a: str, b: str) -> str:
-    return str(Decimal(a) + Decimal(b))
-
-
-def _sub(a: str, b: str) -> str:
-    return str(Decimal(a) - Decimal(b))
-
-
-def _ge(a: str, b: str) -> int:
-    return int(Decimal(a) >= Decimal(b))
+# Credits are decimal strings; these keep SQL's arithmetic on them exact.
+DECIMAL_FUNCTIONS: dict[str, Callable[[str, str], str | bool]] = {
+    "dec_add": lambda a, b: str(Decimal(a) + Decimal(b)),
+    "dec_sub": lambda a, b: str(Decimal(a) - Decimal(b)),
+    "dec_ge": lambda a, b: Decimal(a) >= Decimal(b),
+}
 
 
 def configure(db: sqlite3.Connection) -> None:
     """What every connection to a store needs, file or memory."""
     db.row_factory = sqlite3.Row
-    db.create_function("dec_add", 2, _add, deterministic=True)
-    db.create_function("dec_sub", 2, _sub, deterministic=True)
-    db.create_function("dec_ge", 2, _ge, deterministic=True)
+    for name, function in DECIMAL_FUNCTIONS.items():
+        db.create_function(name, 2, function, deterministic=True)
     db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     db.execute("PRAGMA synchronous=NORMAL")
 
@@ -93,13 +87,14 @@ class WalSignal:
             self._map = None
 
 
-class SqliteDialect(Dialect):
-    types = TYPES
-    add = "dec_add({}, {})"
-    sub = "dec_sub({}, {})"
-    ge = "dec_ge({}, {})"
-    migrations = migrations.SQLITE
-    closed_errors = (sqlite3.ProgrammingError,)
+class SqliteDialect:
+    """SQLite's part of the store (store/database.py ``Dialect``)."""
+
+    types: Mapping[str, str] = TYPES
+    add, sub, ge = "dec_add({}, {})", "dec_sub({}, {})", "dec_ge({}, {})"
+    skip_locked = notify = schema_lock = ""  # one writer at a time: nothing to skip or tell
+    migrations: Mapping[int, migrations.Migration] = migrations.SQLITE
+    closed_errors: tuple[type[BaseException], ...] = (sqlite3.ProgrammingError,)
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)

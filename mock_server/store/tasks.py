@@ -171,20 +171,11 @@ class TaskTables(LedgerTables):
         """Each distinct (model, quality, aspect ratio, duration, audio) a stored task asked
         for: what decides which rendered result files are still used."""
         fields = ", ".join(
-            f"{self.dialect.json_field('data', f'request.{name}', kind)} AS {name}"
+            f"{self.dialect.json_field('data', f'request.{name}', kind)} AS {name[0]}"
             for name, kind in RESULT_KIND
         )
         rows = self.query(f"SELECT DISTINCT {fields} FROM tasks")
-        return [
-            (
-                r["model"],
-                r["quality"],
-                r["aspect_ratio"],
-                int(r["duration"]),
-                bool(r["generate_audio"]),
-            )
-            for r in rows
-        ]
+        return [(r["m"], r["q"], r["a"], int(r["d"]), bool(r["g"])) for r in rows]
 
     def count_settled(self) -> int:
         return int(self.query("SELECT COUNT(*) AS n FROM tasks WHERE settled")[0]["n"])
