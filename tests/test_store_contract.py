@@ -5,6 +5,7 @@ and a change signal that tells one process another wrote."""
 from __future__ import annotations
 
 import ast
+import functools
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -149,10 +150,15 @@ def test_store_callback_attempt_is_claimed_by_one_process(opener: Opener) -> Non
 def test_store_change_signal_sees_another_process_write(opener: Opener) -> None:
     first, second = opener(), opener()  # the first made the database, the second found it
     for writer, reader in ((first, second), (second, first)):
-        reader.signal.seen(reader.signal.snapshot())
-        assert not reader.signal.changed()
+        assert eventually(functools.partial(quiet, reader))  # its listener read all before
         grant(writer, "1")
         assert eventually(reader.signal.changed)  # PostgreSQL's NOTIFY arrives a moment later
+
+
+def quiet(store: Store) -> bool:
+    """Everything signalled so far marked seen, and nothing new since."""
+    store.signal.seen(store.signal.snapshot())
+    return not store.signal.changed()
 
 
 def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:

@@ -18,6 +18,7 @@ from mock_server.domain import billing
 from mock_server.domain.models import CreateRequest, Plan, Task
 from mock_server.store import schema
 from mock_server.store.open import SqlStore, open_store
+from mock_server.store.records import StoreError
 from mock_server.store.tasks import task_data
 
 LAYOUTS = Path(__file__).parent / "data" / "store"
@@ -88,6 +89,10 @@ ROWS: dict[str, list[tuple[str, tuple[Any, ...]]]] = {
         ("UPDATE journal_head SET seq = 2", ()),
     ],
 }  # fmt: skip
+
+
+# The task numbers each layout had handed out (schema 1 on SQLite counted its tasks).
+NUMBERED = {"sqlite_v1": 1, "sqlite_v2": 64, "postgresql_v1": 64}
 
 
 def ddl(layout: str) -> list[str]:
@@ -185,13 +190,25 @@ def test_store_migrations_keep_the_outbox_in_order(old_store: SqlStore) -> None:
     assert old_store.callbacks_page(None, position, 10) == []  # one delivery per task
 
 
-def test_store_migrations_carry_the_numbering_on(old_store: SqlStore) -> None:
+def test_store_migrations_carry_the_numbering_on(old_store: SqlStore, layout: str) -> None:
     assert old_store.journal_head() == 2
     row = [0, 0.0, KEY, None, "GET", "/v1/x", 200, 0.1]
     old_store.append_journal([row], keep=100)
     assert [r[0] for r in old_store.journal_rows()] == [1, 2, 3]
-    assert old_store.next_task_number() > 1
+    assert old_store.next_task_number() > NUMBERED[layout]
     grant = billing.reservation(KEY, "task-unified-0-00000002", Decimal(5), 0.0)
     new = Task("task-unified-0-00000002", KEY, REQUEST, TASK.plan, Decimal(5), Decimal(0), (), 1)
     assert old_store.insert_task(new, grant) is not None
     assert old_store.ledger_entries(KEY)[-1].seq == 3
+
+
+def test_store_migrations_refuse_a_layout_newer_than_this_wanmock(
+    new_db: Callable[[], str],
+) -> None:
+    db = new_db()
+    store = open_store(db)
+    with store.transaction() as conn:
+        conn.execute("UPDATE schema_version SET version = ?", (schema.VERSION + 1,))
+    store.close()
+    with pytest.raises(StoreError, match=f"has schema {schema.VERSION + 1}"):
+        open_store(db)

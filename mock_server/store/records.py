@@ -14,7 +14,7 @@ class StoreError(Exception):
     """The store cannot be used as it is (a newer layout, a bad URL); the message says why."""
 
 
-class StoreClosedError(StoreError):
+class StoreClosedError(Exception):
     """The store was used after ``close``: a caller shutting down may meet it and give up."""
 
 
