@@ -101,8 +101,9 @@ class Database:
 
     @contextmanager
     def _driver(self) -> Iterator[None]:
-        """Where every statement runs: a driver's exception that means the store is gone
-        is raised as the store's own here, and nowhere else."""
+        """Where every statement runs and commits: the one place a driver's exception
+        becomes the store's (a closed store here; a store that cannot be written or
+        reached, a full disk or a lost connection, belongs here too)."""
         if self._closed:
             raise StoreClosedError(f"the store {self.path} is closed")
         try:

@@ -66,10 +66,6 @@ class Connection:
     def execute(self, sql: str, args: Sequence[Any] = ()) -> psycopg.Cursor[dict[str, Any]]:
         return self._conn.execute(placeholders(sql), args)
 
-    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
-        with self._conn.cursor() as cursor:
-            cursor.executemany(placeholders(sql), rows)
-
 
 class NotifySignal:
     """Has any replica committed a change since ``seen``? A listener thread counts the
