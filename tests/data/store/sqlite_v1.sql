@@ -1,4 +1,4 @@
--- The store's layout on main at 1a2a1a4^ (schema 1), kept to test upgrades from it
+-- The store's layout on main at 5a83afb (schema 1), kept to test upgrades from it
 -- (tests/test_store_migrations.py), taken from mock_server/store/{sqlite,files,outbox,journal}.py.
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS keys (
