@@ -15,22 +15,14 @@ import psycopg
 import pytest
 
 from mock_server.domain import billing
-from mock_server.domain.models import CreateRequest, Plan, Task
+from mock_server.domain.models import Plan, Task
 from mock_server.store import schema
 from mock_server.store.open import SqlStore, open_store
 from mock_server.store.records import StoreError
 from mock_server.store.tasks import task_data
+from tests.test_store_contract import KEY, REQUEST
 
 LAYOUTS = Path(__file__).parent / "data" / "store"
-KEY = "sk-test"
-REQUEST = CreateRequest(
-    model="wan2.6-reference-video",
-    prompt="a",
-    video_urls=("https://example.com/a.mp4",),
-    aspect_ratio="16:9",
-    quality="720p",
-    duration=5,
-)
 TASK = Task(
     "task-unified-0-00000001", KEY, REQUEST, Plan(0.0, 1.0, 2.0), Decimal(10), Decimal(0), (), 1
 )
@@ -50,8 +42,25 @@ LEDGER = [
      (KEY, TASK.id)),
 ]  # fmt: skip
 TASK_ROW = (TASK.id, KEY, 0.0, 2.0, task_data(TASK), PLAN)
-# One of everything, in each layout's own columns; then what the store is expected to
-# hand out next (a task number above ``numbers``, journal row ``journal + 1``).
+# Schema 2 on SQLite and 1 on PostgreSQL: the same tables but for the counters.
+VERSIONED = [
+    *SHARED,
+    *LEDGER,
+    ("INSERT INTO balances VALUES (?, ?, ?, ?, ?)", (KEY, "100", "90", "10", "0")),
+    ("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, 3)", (*TASK_ROW, False)),
+    ("INSERT INTO scenarios (data, times, used) VALUES (?, 3, 1)", (RULE,)),
+    (
+        "INSERT INTO callbacks (task_id, url, body, attempts, next_due, rev) "
+        "VALUES (?, ?, ?, ?, ?, 3)",
+        HOOK,
+    ),
+    (
+        "UPDATE state SET rev = 7, clock_start = 100, clock_now = 150, secret = 'ab', "
+        "scenarios_loaded = ?",
+        (True,),
+    ),
+]
+# One of everything, in each layout's own tables and columns.
 ROWS: dict[str, list[tuple[str, tuple[Any, ...]]]] = {
     "sqlite_v1": [
         *SHARED,
@@ -64,27 +73,9 @@ ROWS: dict[str, list[tuple[str, tuple[Any, ...]]]] = {
         ("INSERT INTO meta VALUES ('clock_start', '100.0'), ('clock_now', '150.0'), "
          "('secret', 'ab'), ('scenarios_loaded', '1')", ()),
     ],
-    "sqlite_v2": [
-        *SHARED,
-        *LEDGER,
-        ("INSERT INTO balances VALUES (?, '100', '90', '10', '0')", (KEY,)),
-        ("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, 0, 3)", TASK_ROW),
-        ("INSERT INTO scenarios (data, times, used) VALUES (?, 3, 1)", (RULE,)),
-        ("INSERT INTO callbacks (task_id, url, body, attempts, next_due, rev) "
-         "VALUES (?, ?, ?, ?, ?, 3)", HOOK),
-        ("UPDATE state SET rev = 7, clock_start = 100, clock_now = 150, secret = 'ab', "
-         "scenarios_loaded = 1, task_seq = 64, journal_seq = 2", ()),
-    ],
+    "sqlite_v2": [*VERSIONED, ("UPDATE state SET task_seq = 64, journal_seq = 2", ())],
     "postgresql_v1": [
-        *SHARED,
-        *LEDGER,
-        ("INSERT INTO balances VALUES (?, 100, 90, 10, 0)", (KEY,)),
-        ("INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, FALSE, 3)", TASK_ROW),
-        ("INSERT INTO scenarios (data, times, used) VALUES (?, 3, 1)", (RULE,)),
-        ("INSERT INTO callbacks (task_id, url, body, attempts, next_due, rev) "
-         "VALUES (?, ?, ?, ?, ?, 3)", HOOK),
-        ("UPDATE state SET rev = 7, clock_start = 100, clock_now = 150, secret = 'ab', "
-         "scenarios_loaded = TRUE", ()),
+        *VERSIONED,
         ("SELECT setval('task_numbers', 64)", ()),
         ("UPDATE journal_head SET seq = 2", ()),
     ],
