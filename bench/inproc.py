@@ -32,7 +32,8 @@ from bench import bare_app
 from mock_server.api.app import create_app
 from mock_server.runtime.config import Config
 from mock_server.service.fake import Fake
-from mock_server.store.sqlite import SqliteStore
+from mock_server.store.open import SqlStore
+from mock_server.store.sqlite import SqliteDialect
 
 KEY = "sk-wanmock-test"
 ADVANCE_EVERY = 10_000  # the RSS run settles its tasks in steps of this many
@@ -67,7 +68,9 @@ def create_tasks(fake: Fake, count: int, batch: int = 1) -> float:
     """``count`` creates through ``Fake.create_task``; ``batch`` of them share one store
     transaction (a faster way to fill a store, the same code path otherwise)."""
     store = fake.store
-    assert isinstance(store, SqliteStore), "the bench fills SQLite stores"
+    assert isinstance(store, SqlStore) and isinstance(store.dialect, SqliteDialect), (
+        "the bench fills SQLite stores"
+    )
     started = time.perf_counter()
     done = 0
     while done < count:

@@ -10,26 +10,26 @@ import pytest
 from mock_server.runtime.config import Config
 from mock_server.service.fake import Fake
 from mock_server.store.database import StoreClosed
-from mock_server.store.sqlite import SqliteStore
+from mock_server.store.open import SqlStore, open_store
 from tests.conftest import BODY, KEY
 
 
-def dump(store: SqliteStore) -> list[str]:
+def dump(store: SqlStore) -> list[str]:
     with store.transaction() as db:
         return sorted(db.iterdump())
 
 
 def test_database_memory_store_is_what_the_schema_statements_make(tmp_path: Path) -> None:
-    from_template = SqliteStore(":memory:")
-    from_statements = SqliteStore(str(tmp_path / "state.db"))
+    from_template = open_store(":memory:")
+    from_statements = open_store(str(tmp_path / "state.db"))
     assert dump(from_template) == dump(from_statements)
 
 
 def test_database_memory_stores_share_nothing() -> None:
-    first, second = SqliteStore(":memory:"), SqliteStore(":memory:")
+    first, second = open_store(":memory:"), open_store(":memory:")
     first.init_state(clock_start=1.0, seed=1, secret="aa")
     assert second.state().clock_start is None
-    assert SqliteStore(":memory:").state() == second.state()
+    assert open_store(":memory:").state() == second.state()
 
 
 def test_database_memory_store_opened_after_a_used_one_closed_is_empty(tmp_path: Path) -> None:
@@ -37,11 +37,11 @@ def test_database_memory_store_opened_after_a_used_one_closed_is_empty(tmp_path:
     used.create_task(KEY, BODY)
     asyncio.run(used.advance(3600))
     used.store.close()
-    assert dump(SqliteStore(":memory:")) == dump(SqliteStore(str(tmp_path / "state.db")))
+    assert dump(open_store(":memory:")) == dump(open_store(str(tmp_path / "state.db")))
 
 
 def test_database_closed_memory_store_refuses_use() -> None:
-    store = SqliteStore(":memory:")
+    store = open_store(":memory:")
     store.close()
     with pytest.raises(StoreClosed):
         store.state()

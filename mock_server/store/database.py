@@ -1,165 +1,165 @@
-"""One SQLite database shared by the store's tables: connection, transactions, exact
-decimal arithmetic in SQL, and the cheap signal that another process wrote.
+"""One store over a small dialect: the SQL is written once, in ``?`` placeholders, and
+a ``Dialect`` (store/sqlite.py, store/postgresql.py) supplies only what really differs
+between databases.
 
-WAL with ``synchronous=NORMAL``: a process crash (``kill -9``) never loses a committed
-transaction, only a power cut can lose the last few. One lock serialises this process's
-use of the connection; ``BEGIN IMMEDIATE`` and ``busy_timeout`` serialise processes, so
-a transaction is the unit of agreement between every process sharing the file
+Every transaction that moves ``rev`` moves it first (``bump``): on PostgreSQL the
+``state`` row's lock is then the fleet's write order, so such transactions commit in
+``rev`` order (a process asking "what moved since rev N?" misses nothing) and never
+deadlock on each other; SQLite's ``BEGIN IMMEDIATE`` serialises them anyway
 (docs/ARCHITECTURE.md "The store is the source of truth").
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import mmap
-import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from decimal import Decimal
-from pathlib import Path
-from typing import Any, TypeVar
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol, TypeVar
 
-from mock_server.store import memory
+import orjson
 
-BUSY_TIMEOUT_MS = 30_000
-# The WAL-index header (https://www.sqlite.org/walformat.html, "2.1 The WAL-Index
-# Header"): 48 bytes at the start of the -shm file that every commit rewrites (its
-# iChange counter moves on each transaction), so comparing them tells whether anyone
-# committed since the last look, for the price of a memory compare.
-WAL_INDEX_HEADER_BYTES = 48
+from mock_server.store import schema
+from mock_server.store.migrations import Migration, Step, found_version
+from mock_server.store.records import StoreClosedError, StoreError
 
-
-def _add(a: str, b: str) -> str:
-    return str(Decimal(a) + Decimal(b))
-
-
-def _sub(a: str, b: str) -> str:
-    return str(Decimal(a) - Decimal(b))
-
-
-def _ge(a: str, b: str) -> int:
-    return int(Decimal(a) >= Decimal(b))
-
-
-class StoreClosedError(Exception):
-    """A store that is not SQLite was used after ``close``."""
-
-
-# What a closed store raises: a caller shutting down may meet it and give up quietly.
-StoreClosed = (sqlite3.ProgrammingError, StoreClosedError)
-_CLOSED = memory.closed_connection()  # a closed store's connection: any use raises
-
-
-class ChangeSignal:
-    """Has any connection committed to this database since ``seen``?
-
-    Reads the WAL-index header from the shared-memory file SQLite keeps beside a WAL
-    database; an in-memory database has no other writer, so it never signals.
-    """
-
-    def __init__(self, path: str) -> None:
-        self._map: mmap.mmap | None = None
-        self._last = b""
-        shm = Path(path + "-shm")
-        if path == ":memory:" or not shm.exists():
-            return
-        with shm.open("rb") as file, contextlib.suppress(OSError, ValueError):
-            self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
-        self._last = self.snapshot()
-
-    def snapshot(self) -> bytes:
-        return b"" if self._map is None else self._map[:WAL_INDEX_HEADER_BYTES]
-
-    def changed(self) -> bool:
-        return self._map is not None and self._map[:WAL_INDEX_HEADER_BYTES] != self._last
-
-    def seen(self, snapshot: bytes) -> None:
-        self._last = snapshot
-
-    def close(self) -> None:
-        if self._map is not None:
-            self._map.close()
-            self._map = None
-
-
-def configure(db: sqlite3.Connection) -> None:
-    """What every connection to a store needs, file or memory."""
-    db.row_factory = sqlite3.Row
-    # Credits are decimal strings; these keep SQL's arithmetic on them exact, so a
-    # reservation can be one conditional UPDATE (store/ledger.py).
-    db.create_function("dec_add", 2, _add, deterministic=True)
-    db.create_function("dec_sub", 2, _sub, deterministic=True)
-    db.create_function("dec_ge", 2, _ge, deterministic=True)
-    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    db.execute("PRAGMA synchronous=NORMAL")
-
-
+Conn = Any  # a DB-API connection whose ``execute`` takes ``?`` placeholders
+Row = Mapping[str, Any]
 R = TypeVar("R")
 
+# What a closed store raises (a tuple, for ``except`` and ``suppress``).
+StoreClosed = (StoreClosedError,)
 
-def record(cls: type[R], row: sqlite3.Row, **converted: Any) -> R:
+
+class Dialect(Protocol):
+    """What differs between databases, and nothing else: values and a few operations,
+    used the same way whichever database is behind (no caller asks which it is)."""
+
+    path: str  # the database, for messages (a URL without its password)
+    types: Mapping[str, str]  # the schema's column types (store/schema.py)
+    add: str  # exact decimal arithmetic and comparison on credits, as "{} op {}"
+    sub: str
+    ge: str
+    skip_locked: str  # what makes a claim skip a row another transaction is claiming
+    notify: str  # run with every ``bump``: tells the other processes at commit
+    schema_lock: str  # taken before the schema is checked, so one process upgrades it
+    from_template: bool  # opened as a copy of the schema (nothing to check or upgrade)
+    migrations: Mapping[int, Migration]  # store/migrations.py
+    closed_errors: tuple[type[BaseException], ...]  # the driver's "used after close"
+    signal: Any  # the change signal (store/protocols.py ``ChangeSignal``)
+
+    def json_field(self, column: str, path: str, sql_type: str) -> str:
+        """SQL reading ``path`` (dotted) from a JSON text column, as ``sql_type``."""
+        ...
+
+    def connect(self, write: bool) -> AbstractContextManager[Conn]:
+        """A connection; for a write, in a transaction committed at the end of the block
+        and rolled back if it raises."""
+        ...
+
+    def tables(self, db: Conn) -> set[str]: ...
+    def close(self) -> None: ...
+
+
+def json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
+def record(cls: type[R], row: Row, **converted: Any) -> R:
     """A row as the domain's record of the same field names (``converted`` wins)."""
     names = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
     return cls(**{name: row[name] for name in names if name not in converted}, **converted)
 
 
+def marks(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+def matching(**columns: object) -> tuple[str, tuple[object, ...]]:
+    """`` AND column = ?`` for each column given a value (None: any value)."""
+    given = {name: value for name, value in columns.items() if value is not None}
+    return "".join(f" AND {name} = ?" for name in given), tuple(given.values())
+
+
 class Database:
-    """The connection; table mixins (``store/*.py``) add their schema and queries."""
+    """The dialect's connections, the schema, and the one place a driver's exceptions
+    become the store's (``_driver``); the aggregates' tables (store/*.py) add queries."""
 
-    SCHEMAS: tuple[str, ...] = ()
-    TABLES: tuple[str, ...] = ()  # what ``reset`` empties
+    def __init__(self, dialect: Dialect) -> None:
+        self.dialect = dialect
+        self.path = dialect.path
+        self._closed = False
+        if not dialect.from_template:
+            try:
+                self._migrate()
+            except BaseException:
+                dialect.close()
+                raise
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self._lock = threading.RLock()
-        if self.path == ":memory:":  # a copy of a template, maybe a used one emptied
-            self._db = memory.open_store(self.SCHEMAS, configure)
-        else:
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            configure(self._db)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            with self.transaction() as db:
-                self.prepare(db)
-                memory.apply_schemas(db, self.SCHEMAS)
-        self.signal = ChangeSignal(self.path)
-
-    def prepare(self, db: sqlite3.Connection) -> None:
-        """Look at the file before the schema is applied (a mixin refuses old layouts)."""
+    @property
+    def signal(self) -> Any:
+        return self.dialect.signal
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            if self._db.in_transaction:  # nested: part of the caller's transaction
-                yield self._db
-                return
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _driver(self) -> Iterator[None]:
+        """Where every statement runs and commits: the one place a driver's exception
+        becomes the store's (a closed store here; a store that cannot be written or
+        reached, a full disk or a lost connection, belongs here too)."""
+        if self._closed:
+            raise StoreClosedError(f"the store {self.path} is closed")
+        try:
+            yield
+        except self.dialect.closed_errors as exc:
+            raise StoreClosedError(f"the store {self.path} is closed") from exc
 
-    def query(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            return self._db.execute(sql, args).fetchall()
+    @contextmanager
+    def transaction(self) -> Iterator[Conn]:
+        with self._driver(), self.dialect.connect(write=True) as db:
+            yield db
 
-    def reset(self) -> None:
+    def query(self, sql: str, args: Sequence[object] = ()) -> list[Row]:
+        with self._driver(), self.dialect.connect(write=False) as db:
+            return list(db.execute(sql, tuple(args)).fetchall())
+
+    def bump(self, db: Conn, *also: str) -> int:
+        """Move ``rev`` (and the named counters to it) inside the caller's transaction;
+        call it first there (the module's docstring says why)."""
+        extra = "".join(f", {name} = rev + 1" for name in also)
+        sql = f"UPDATE state SET rev = rev + 1{extra} WHERE id = 1 RETURNING rev"
+        row = db.execute(sql).fetchone()
+        if self.dialect.notify:
+            db.execute(self.dialect.notify)
+        return int(row["rev"])
+
+    def _migrate(self) -> None:
+        """Create the schema, or upgrade an older layout to it, in one transaction;
+        processes starting together take turns (``schema_lock``), so each step runs once."""
         with self.transaction() as db:
-            for table in self.TABLES:
-                db.execute(f"DELETE FROM {table}")
+            if self.dialect.schema_lock:
+                db.execute(self.dialect.schema_lock)
+            found = found_version(db, self.dialect.tables(db))
+            if found == schema.VERSION:
+                return
+            if found > schema.VERSION or (found and found not in self.dialect.migrations):
+                raise StoreError(
+                    f"the store {self.path} has schema {found}, this wanmock reads "
+                    f"{schema.VERSION}; move it aside or pass another --db"
+                )
+            before, after = self.dialect.migrations.get(found, ((), ()))
+            run(db, before)
+            run(db, schema.statements(self.dialect.types))
+            run(db, after)
+            db.execute("UPDATE schema_version SET version = ?", (schema.VERSION,))
 
     def close(self) -> None:
-        """Close the store; using it after raises ``StoreClosed``."""
-        with self._lock:
-            self.signal.close()
-            db, self._db = self._db, _CLOSED
-            if db is _CLOSED:
-                return
-            if self.path == ":memory:":
-                memory.close_store(self.SCHEMAS, db)
-            else:
-                db.close()
+        """Close the store; using it after raises ``StoreClosedError``."""
+        if not self._closed:
+            self._closed = True
+            self.dialect.close()
+
+
+def run(db: Conn, steps: Sequence[Step]) -> None:
+    for step in steps:
+        if isinstance(step, str):
+            db.execute(step)
+        else:
+            step(db)

@@ -4,32 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import asdict
-from typing import Any
 
 import orjson
 
 from mock_server.domain.models import FileRecord
-from mock_server.store.database import Database
+from mock_server.store.database import Conn, Database, json_text
 
-FILES_SCHEMA = """
-CREATE TABLE IF NOT EXISTS files (
-    file_id TEXT PRIMARY KEY,
-    key TEXT NOT NULL,
-    upload_path TEXT NOT NULL,
-    file_name TEXT NOT NULL,
-    uploaded REAL NOT NULL,
-    expires REAL NOT NULL,
-    data TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS files_by_key ON files (key, expires);
-"""
+ALL = 2**62  # a LIMIT that both dialects read as "no limit"
 FILE_COLUMNS = ("file_id", "key", "upload_path", "file_name", "uploaded", "expires")
 
 
 class FileTables(Database):
-    # A row is a dict of FILE_COLUMNS plus its data.
-
-    def _file_rows(self, where: str, args: tuple[Any, ...]) -> list[FileRecord]:
+    def _file_rows(self, where: str, args: tuple[object, ...]) -> list[FileRecord]:
+        """Rows of ``files`` as records: the columns, plus what ``data`` holds."""
         rows = self.query(f"SELECT * FROM files WHERE {where}", args)
         return [
             FileRecord(**{c: r[c] for c in FILE_COLUMNS}, **orjson.loads(r["data"])) for r in rows
@@ -42,33 +29,37 @@ class FileTables(Database):
     def live_files(
         self, key: str, now: float, offset: int = 0, limit: int = -1
     ) -> list[FileRecord]:
-        """A key's unexpired files, newest first."""
+        """A key's unexpired files, newest first; ``limit`` -1: all of them."""
         where = "key = ? AND expires > ? ORDER BY uploaded DESC, file_id LIMIT ? OFFSET ?"
-        return self._file_rows(where, (key, now, limit, offset))
+        return self._file_rows(where, (key, now, limit if limit >= 0 else ALL, offset))
 
     def count_files(self, key: str, now: float) -> int:
-        rows = self.query("SELECT COUNT(*) FROM files WHERE key = ? AND expires > ?", (key, now))
-        return int(rows[0][0])
+        rows = self.query(
+            "SELECT COUNT(*) AS n FROM files WHERE key = ? AND expires > ?", (key, now)
+        )
+        return int(rows[0]["n"])
 
     def expired_files(self, now: float) -> list[FileRecord]:
         return self._file_rows("expires <= ?", (now,))
 
     def all_files(self) -> list[FileRecord]:
-        return self._file_rows("1 = 1", ())
+        return self._file_rows("TRUE", ())
 
     def put_file(self, record: FileRecord, replaces: Iterable[str] = ()) -> None:
         """Insert a file row, deleting the rows it replaces, in one transaction."""
         row = asdict(record)
         data = {k: v for k, v in row.items() if k not in FILE_COLUMNS}
         with self.transaction() as db:
-            db.executemany("DELETE FROM files WHERE file_id = ?", [(i,) for i in replaces])
+            self._delete(db, replaces)
             db.execute(
                 "INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (*(row[c] for c in FILE_COLUMNS), orjson.dumps(data)),
+                (*(row[c] for c in FILE_COLUMNS), json_text(data)),
             )
 
     def delete_files(self, file_ids: Iterable[str]) -> None:
         with self.transaction() as db:
-            db.executemany("DELETE FROM files WHERE file_id = ?", [(i,) for i in file_ids])
+            self._delete(db, file_ids)
 
-    # -- the callback outbox (mock_server/delivery/outbox.py) ------------------------------
+    def _delete(self, db: Conn, file_ids: Iterable[str]) -> None:
+        for file_id in file_ids:
+            db.execute("DELETE FROM files WHERE file_id = ?", (file_id,))

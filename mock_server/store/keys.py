@@ -3,27 +3,21 @@ their counter (``keys_rev``, ``scenarios_rev``) moves."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from decimal import Decimal
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 from mock_server.domain.models import LedgerEntry
-from mock_server.store.state import bump
-from mock_server.store.tasks import Lost, TaskTables
+from mock_server.store.database import json_text
+from mock_server.store.records import Grants, Lost
+from mock_server.store.tasks import TaskTables
 
-KEYS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS keys (key TEXT PRIMARY KEY, data TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS scenarios (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    data TEXT NOT NULL,
-    times INTEGER,
-    used INTEGER NOT NULL DEFAULT 0
-)
-"""
-# Given a key and its available credits now, the grant entries that set them.
-Grants = Callable[[str, Decimal], list[LedgerEntry]]
+
+def _rule_number(rule_id: str) -> int:
+    """``rule-7`` is row 7; an id of another shape names no row."""
+    number = rule_id.rsplit("-", 1)[-1]
+    return int(number) if number.isdigit() else -1
 
 
 class KeyTables(TaskTables):
@@ -34,18 +28,19 @@ class KeyTables(TaskTables):
 
     def put_keys(self, keys: Mapping[str, dict[str, Any]], grants: Grants) -> list[LedgerEntry]:
         """Create or update keys and set their credits, in one transaction; ``grants``
-        sees each key's available credits inside it, so no other process's reservation
-        can slip between the read and the grant."""
+        sees each key's available credits inside it, and every change of a balance
+        bumps ``rev`` first, so no reservation can slip between the read and the grant."""
         with self.transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO keys VALUES (?, ?)",
-                [(k, orjson.dumps(v)) for k, v in keys.items()],
-            )
+            self.bump(db, "keys_rev")
             entries: list[LedgerEntry] = []
-            for key in keys:
+            for key, data in keys.items():
+                db.execute(
+                    "INSERT INTO keys VALUES (?, ?) "
+                    "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
+                    (key, json_text(data)),
+                )
                 self.open_account(db, key)
                 entries += self.post(db, grants(key, self.available_in(db, key)))
-            bump(db, "keys_rev")
             return entries
 
     # -- scenario rules --------------------------------------------------------------------
@@ -60,44 +55,44 @@ class KeyTables(TaskTables):
     def add_rules(self, rules: list[dict[str, Any]]) -> list[str]:
         """Store rules (their JSON without id); their new ids, in order."""
         with self.transaction() as db:
+            self.bump(db, "scenarios_rev")
             ids = [
                 db.execute(
                     "INSERT INTO scenarios (data, times, used) VALUES (?, ?, ?) RETURNING id",
                     (
-                        orjson.dumps({k: v for k, v in r.items() if k not in ("id", "used")}),
+                        json_text({k: v for k, v in r.items() if k not in ("id", "used")}),
                         r.get("times"),
                         r.get("used", 0),
                     ),
-                ).fetchone()[0]
+                ).fetchone()["id"]
                 for r in rules
             ]
-            bump(db, "scenarios_rev")
             return [f"rule-{i}" for i in ids]
 
     def use_rule(self, rule_id: str) -> bool:
         """Count one use of a rule if it has uses left: atomic, so a rule limited to N
         uses fires N times across every process."""
-        number = int(rule_id.rsplit("-", 1)[1])
         with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE scenarios SET used = used + 1 "
                 "WHERE id = ? AND (times IS NULL OR used < times)",
-                (number,),
+                (_rule_number(rule_id),),
             )
-            return cursor.rowcount == 1
+            return bool(cursor.rowcount == 1)
 
     def delete_rules(self, rule_id: str | None = None) -> bool:
         """Delete one rule (or all); False when the one named is not there."""
         try:
             with self.transaction() as db:
+                self.bump(db, "scenarios_rev")
                 if rule_id is None:
                     db.execute("DELETE FROM scenarios")
                 else:
-                    number = int(rule_id.rsplit("-", 1)[1]) if rule_id[-1:].isdigit() else -1
-                    cursor = db.execute("DELETE FROM scenarios WHERE id = ?", (number,))
+                    cursor = db.execute(
+                        "DELETE FROM scenarios WHERE id = ?", (_rule_number(rule_id),)
+                    )
                     if cursor.rowcount != 1:
                         raise Lost
-                bump(db, "scenarios_rev")
                 return True
         except Lost:
             return False

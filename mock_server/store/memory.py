@@ -43,20 +43,14 @@ class Template:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def apply_schemas(db: sqlite3.Connection, schemas: tuple[str, ...]) -> None:
-    for schema in schemas:
-        for statement in schema.split(";"):
-            if statement.strip():
-                db.execute(statement)
-
-
 @functools.cache
 def template(schemas: tuple[str, ...]) -> Template:
     """The schema applied once per process; never written after, so every copy of it is
     the same empty store."""
     db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     db.execute("BEGIN IMMEDIATE")
-    apply_schemas(db, schemas)
+    for statement in schemas:
+        db.execute(statement)
     db.execute("COMMIT")
     names = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
     tables = tuple(str(name) for (name,) in names.fetchall())

@@ -1,32 +1,46 @@
-"""Which store a ``--db`` value names, opened; a value no store can use stops the start
-with a message that says why."""
+"""Which store a ``--db`` value names, opened: one store (``SqlStore``) over the dialect
+the value picks; a value no store can use stops the start with a message that says why."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from mock_server.store.protocols import Store
-from mock_server.store.sqlite import SqliteStore
-from mock_server.store.state import StoreError
+from mock_server.store.database import Dialect
+from mock_server.store.files import FileTables
+from mock_server.store.journal import JournalTables
+from mock_server.store.keys import KeyTables
+from mock_server.store.outbox import OutboxTables
+from mock_server.store.records import StoreError
+from mock_server.store.sqlite import SqliteDialect
+from mock_server.store.state import StateTables
 
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
-def open_store(db: str) -> Store:
-    """``:memory:`` or a file path: SQLite; ``postgresql://…``: PostgreSQL (imported only
-    then). A URL with another scheme is refused."""
+class SqlStore(KeyTables, FileTables, OutboxTables, JournalTables, StateTables):
+    """Tasks, ledger, keys, rules, files, the outbox, the journal and the shared state,
+    each aggregate's queries in its own module (store/protocols.py is the interface)."""
+
+
+def dialect_for(db: str) -> Dialect:
+    """``:memory:`` or a file path: SQLite; ``postgresql://…``: PostgreSQL (its driver
+    imported only then). A URL with another scheme is refused."""
     scheme = urlsplit(db).scheme if "://" in db else ""
     if scheme in POSTGRES_SCHEMES:
         try:
-            from mock_server.store.postgres import PostgresStore
+            from mock_server.store.postgresql import PostgresDialect
         except ImportError as exc:  # psycopg is the `postgres` extra, not a dependency
             raise StoreError(
                 f"--db {scheme}://…: PostgreSQL support is not installed ({exc.name} is "
                 "missing); install it with: pip install 'wanmock[postgres]'"
             ) from None
-        return PostgresStore(db)
+        return PostgresDialect(db)
     if scheme:
         raise StoreError(
             f"--db {db}: unknown store scheme {scheme!r}; give a file path or a postgresql:// URL"
         )
-    return SqliteStore(db)
+    return SqliteDialect(db)
+
+
+def open_store(db: str) -> SqlStore:
+    return SqlStore(dialect_for(db))

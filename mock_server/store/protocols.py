@@ -2,8 +2,8 @@
 
 The service and the layers beside it (media, delivery) are written against these, never
 against a database driver, so a second implementation (PostgreSQL for a fleet of
-replicas) slots in beside ``SqliteStore``; ``tests/test_store_contract.py`` holds every
-implementation to the same behaviour. Every change a method makes is one transaction;
+replicas) is one dialect of the same store (store/open.py); ``tests/test_store_contract.py``
+runs every method on both. Every change a method makes is one transaction;
 every conditional one says in its name or its docstring what it is conditional on.
 """
 
@@ -14,9 +14,7 @@ from typing import Any, Protocol
 
 from mock_server.domain.billing import Balance
 from mock_server.domain.models import Delivery, FileRecord, LedgerEntry, Plan, Task
-from mock_server.store.keys import Grants
-from mock_server.store.state import State
-from mock_server.store.tasks import CallbackRow
+from mock_server.store.records import CallbackRow, Grants, State
 
 
 class ChangeSignal(Protocol):
@@ -54,13 +52,12 @@ class TaskStore(Protocol):
     def unsettled_after(
         self, after: tuple[float, str] | None, limit: int
     ) -> list[tuple[str, float]]: ...
+    # fmt: off
     def page_tasks(
-        self,
-        key: str | None = None,
-        limit: int = 100,
-        after: tuple[float, str] | None = None,
-        finish_from: float | None = None,
+        self, key: str | None = None, limit: int = 100,
+        after: tuple[float, str] | None = None, finish_from: float | None = None,
     ) -> tuple[list[Task], tuple[float, str] | None]: ...
+    # fmt: on
     def count_settled(self) -> int: ...
     def purge_settled(self, before: float, limit: int) -> list[str]: ...
     def result_kinds(self) -> list[tuple[str, str, str, int, bool]]: ...
@@ -105,48 +102,38 @@ class OutboxStore(Protocol):
 
     def callbacks(self, task_id: str | None = None, pending: bool = False) -> list[Delivery]: ...
     def callbacks_since(self, rev: int) -> list[Delivery]: ...
+    # fmt: off
     def claim_callback(
-        self,
-        task_id: str,
-        attempts: int,
-        owner: str,
-        lease_until: float,
-        now: float,
-        steal_from: str | None = None,
+        self, task_id: str, attempts: int, owner: str,
+        lease_until: float, now: float, steal_from: str | None = None,
     ) -> bool: ...
     def record_callback_attempt(
-        self,
-        task_id: str,
-        owner: str,
-        attempt: dict[str, Any],
-        state: str,
-        next_due: float | None,
+        self, task_id: str, owner: str,
+        attempt: dict[str, Any], state: str, next_due: float | None,
     ) -> bool: ...
+    # fmt: on
     def release_callback_claims(self, owner: str) -> None: ...
     def callback_attempts(self, task_id: str | None = None) -> list[dict[str, Any]]: ...
     def callbacks_page(
         self, task_id: str | None, after: int, limit: int
     ) -> list[tuple[int, Delivery]]: ...
     def attempts_of(self, task_ids: list[str]) -> list[dict[str, Any]]: ...
+    # fmt: off
     def attempts_after(
-        self,
-        key: str | None,
-        task_id: str | None,
-        after: tuple[float, int, str],
-        limit: int,
+        self, key: str | None, task_id: str | None, after: tuple[float, int, str], limit: int,
     ) -> list[dict[str, Any]]: ...
+    # fmt: on
 
 
 class JournalStore(Protocol):
     def journal_head(self) -> int: ...
     def append_journal(self, rows: Sequence[Sequence[Any]], keep: int) -> None: ...
+    # fmt: off
     def journal(
-        self,
-        key: str | None = None,
-        task_id: str | None = None,
-        limit: int = 1000,
-        keep: int | None = None,
+        self, key: str | None = None, task_id: str | None = None,
+        limit: int = 1000, keep: int | None = None,
     ) -> list[list[Any]]: ...
+    # fmt: on
     def journal_page(
         self, key: str | None, task_id: str | None, after: int, limit: int, keep: int
     ) -> list[list[Any]]: ...

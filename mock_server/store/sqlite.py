@@ -1,54 +1,144 @@
-"""The store on SQLite: one file (WAL) shared by every process of one fake, or
+"""The SQLite dialect: one file (WAL) shared by every process of one fake, or
 ``:memory:`` for a fake that lives and dies with its process.
 
-Every acknowledged change is committed before the answer leaves the server, so a
-``kill -9`` at any moment loses nothing a client was told about. Each table's queries
-live in their own module; this one puts them together (docs/ARCHITECTURE.md "Store").
+WAL with ``synchronous=NORMAL``: a process crash (``kill -9``) never loses a committed
+transaction, only a power cut can lose the last few. One lock serialises this process's
+use of the connection; ``BEGIN IMMEDIATE`` and ``busy_timeout`` serialise processes, so a
+transaction is the unit of agreement between every process sharing the file.
 """
 
 from __future__ import annotations
 
-from mock_server.store.files import FILES_SCHEMA, FileTables
-from mock_server.store.journal import JOURNAL_SCHEMA, JournalTables
-from mock_server.store.keys import KEYS_SCHEMA, KeyTables
-from mock_server.store.ledger import LEDGER_SCHEMA
-from mock_server.store.outbox import OUTBOX_SCHEMA, OutboxTables
-from mock_server.store.state import STATE_SCHEMA, StateTables
-from mock_server.store.tasks import TASKS_SCHEMA
+import contextlib
+import mmap
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from decimal import Decimal
+from pathlib import Path
+
+from mock_server.store import memory, migrations, schema
+
+BUSY_TIMEOUT_MS = 30_000
+# The WAL-index header (https://www.sqlite.org/walformat.html, "2.1 The WAL-Index
+# Header"): 48 bytes at the start of the -shm file that every commit rewrites (its
+# iChange counter moves on each transaction), so comparing them tells whether anyone
+# committed since the last look, for the price of a memory compare.
+WAL_INDEX_HEADER_BYTES = 48
+TYPES = {
+    "bigint": "INTEGER",
+    "real": "REAL",
+    "bool": "INTEGER",
+    "blob": "BLOB",
+    "money": "TEXT",  # decimal strings: the functions below keep their arithmetic exact
+    "zero": "'0'",
+    "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
+}
+SCHEMA = schema.statements(TYPES)
+_CLOSED = memory.closed_connection()  # a closed store's connection: any use raises
 
 
-class SqliteStore(KeyTables, FileTables, OutboxTables, JournalTables, StateTables):
-    """Tasks, ledger, keys, rules, files, the outbox, the journal and the shared state."""
+# Credits are decimal strings; these keep SQL's arithmetic on them exact.
+DECIMAL_FUNCTIONS: dict[str, Callable[[str, str], str | bool]] = {
+    "dec_add": lambda a, b: str(Decimal(a) + Decimal(b)),
+    "dec_sub": lambda a, b: str(Decimal(a) - Decimal(b)),
+    "dec_ge": lambda a, b: Decimal(a) >= Decimal(b),
+}
 
-    SCHEMAS = (
-        STATE_SCHEMA,
-        TASKS_SCHEMA,
-        LEDGER_SCHEMA,
-        KEYS_SCHEMA,
-        FILES_SCHEMA,
-        OUTBOX_SCHEMA,
-        JOURNAL_SCHEMA,
-    )
-    TABLES = (
-        "journal_batches",
-        "scenarios",
-        "tasks",
-        "ledger",
-        "balances",
-        "keys",
-        "files",
-        "callbacks",
-        "callback_attempts",
-    )
+
+def configure(db: sqlite3.Connection) -> None:
+    """What every connection to a store needs, file or memory."""
+    db.row_factory = sqlite3.Row
+    for name, function in DECIMAL_FUNCTIONS.items():
+        db.create_function(name, 2, function, deterministic=True)
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    db.execute("PRAGMA synchronous=NORMAL")
+
+
+class WalSignal:
+    """Has any connection committed to this database since ``seen``?
+
+    Reads the WAL-index header from the shared-memory file SQLite keeps beside a WAL
+    database; an in-memory database has no other writer, so it never signals.
+    """
 
     def __init__(self, path: str) -> None:
-        super().__init__(path)
-        self.check_schema()
-        self.task_numbers = [0, 0]  # the block of task numbers taken: next, end
+        self._map: mmap.mmap | None = None
+        self._last = b""
+        shm = Path(path + "-shm")
+        if path == ":memory:" or not shm.exists():
+            return
+        with shm.open("rb") as file, contextlib.suppress(OSError, ValueError):
+            self._map = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        self._last = self.snapshot()
 
-    def reset(self) -> None:
-        """Forget everything; every process sharing the store drops its caches."""
-        with self.transaction() as db:
-            for table in self.TABLES:
-                db.execute(f"DELETE FROM {table}")
-            self.reset_state(db)
+    def snapshot(self) -> bytes:
+        return b"" if self._map is None else self._map[:WAL_INDEX_HEADER_BYTES]
+
+    def changed(self) -> bool:
+        return self._map is not None and self._map[:WAL_INDEX_HEADER_BYTES] != self._last
+
+    def seen(self, snapshot: bytes) -> None:
+        self._last = snapshot
+
+    def close(self) -> None:
+        if self._map is not None:
+            self._map.close()
+            self._map = None
+
+
+class SqliteDialect:
+    """SQLite's part of the store (store/database.py ``Dialect``)."""
+
+    types: Mapping[str, str] = TYPES
+    add, sub, ge = "dec_add({}, {})", "dec_sub({}, {})", "dec_ge({}, {})"
+    skip_locked = notify = schema_lock = ""  # one writer at a time: nothing to skip or tell
+    migrations: Mapping[int, migrations.Migration] = migrations.SQLITE
+    closed_errors: tuple[type[BaseException], ...] = (sqlite3.ProgrammingError,)
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self.from_template = self.path == ":memory:"
+        if self.from_template:  # a copy of a template, maybe a used one emptied
+            self._db = memory.open_store(SCHEMA, configure)
+        else:
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            configure(self._db)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # A first read opens the WAL and makes the -shm file the signal maps.
+            self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        self.signal = WalSignal(self.path)
+
+    def json_field(self, column: str, path: str, sql_type: str) -> str:
+        return f"json_extract({column}, '$.{path}')"  # typed already, as JSON is
+
+    @contextlib.contextmanager
+    def connect(self, write: bool) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if not write or self._db.in_transaction:  # nested: part of the caller's
+                yield self._db
+                return
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def tables(self, db: sqlite3.Connection) -> set[str]:
+        rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
+        return {row["name"] for row in rows}
+
+    def close(self) -> None:
+        with self._lock:
+            db, self._db = self._db, _CLOSED
+            if db is _CLOSED:
+                return
+            self.signal.close()
+            if self.from_template:
+                memory.close_store(SCHEMA, db)
+            else:
+                db.close()

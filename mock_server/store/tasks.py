@@ -8,7 +8,6 @@ one task.
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from decimal import Decimal
@@ -16,41 +15,24 @@ from decimal import Decimal
 import orjson
 
 from mock_server.domain.models import CreateRequest, LedgerEntry, Plan, Task
+from mock_server.store.database import Conn, Row, json_text, marks, matching
 from mock_server.store.ledger import LedgerTables
-from mock_server.store.state import bump
-
-TASKS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS tasks (
-    id TEXT PRIMARY KEY,
-    key TEXT NOT NULL,
-    created REAL NOT NULL,
-    finish REAL NOT NULL,
-    data TEXT NOT NULL,
-    plan TEXT NOT NULL,
-    settled INTEGER NOT NULL DEFAULT 0,
-    rev INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS tasks_unsettled ON tasks (finish, id) WHERE settled = 0;
-CREATE INDEX IF NOT EXISTS tasks_by_rev ON tasks (rev);
-CREATE INDEX IF NOT EXISTS tasks_by_key ON tasks (key, created);
-CREATE INDEX IF NOT EXISTS tasks_by_created ON tasks (created, id)
-"""
-
+from mock_server.store.records import CallbackRow, Lost
 
 # What a purged task takes with it (its ledger entries stay: balances stay exact).
-PURGED_WITH_TASK = (("tasks", "id"), ("callbacks", "task_id"), ("callback_attempts", "task_id"))
+PURGED_WITH_TASK = (("callbacks", "task_id"), ("callback_attempts", "task_id"))
+# What decides which rendered result files are still used (service/retention.py).
+RESULT_KIND = (
+    ("model", "TEXT"),
+    ("quality", "TEXT"),
+    ("aspect_ratio", "TEXT"),
+    ("duration", "INTEGER"),
+    ("generate_audio", "BOOLEAN"),
+)
 
 
-class Lost(Exception):
-    """A conditional change found the row changed: the transaction rolls back."""
-
-
-# One outbox row: task id, url, body, first attempt due.
-CallbackRow = tuple[str, str, bytes, float]
-
-
-def _data(task: Task) -> bytes:
-    return orjson.dumps(
+def task_data(task: Task) -> str:
+    return json_text(
         {
             "request": task.request.to_json(),
             "reserved": str(task.reserved),
@@ -62,7 +44,7 @@ def _data(task: Task) -> bytes:
     )
 
 
-def task_from_row(row: sqlite3.Row) -> Task:
+def task_from_row(row: Row) -> Task:
     data = orjson.loads(row["data"])
     return Task(
         id=row["id"],
@@ -83,27 +65,27 @@ class TaskTables(LedgerTables):
     def insert_task(self, task: Task, reservation: LedgerEntry) -> Task | None:
         """The task and its reservation in one transaction: both or neither survive.
         None when the key's available credits do not cover the reservation."""
-        with self.transaction() as db:
-            if self.reserve(db, reservation) is None:
-                return None
-            stored = replace(task, rev=bump(db))
-            db.execute(
-                "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    stored.id,
-                    stored.key,
-                    stored.plan.created,
-                    stored.plan.finish,
-                    _data(stored),
-                    orjson.dumps(stored.plan.to_json()),
-                    int(stored.settled),
-                    stored.rev,
-                ),
-            )
-            return stored
-
-    def task_exists(self, task_id: str) -> bool:
-        return bool(self.query("SELECT 1 FROM tasks WHERE id = ?", (task_id,)))
+        try:
+            with self.transaction() as db:
+                stored = replace(task, rev=self.bump(db))
+                if self.reserve(db, reservation) is None:
+                    raise Lost
+                db.execute(
+                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        stored.id,
+                        stored.key,
+                        stored.plan.created,
+                        stored.plan.finish,
+                        task_data(stored),
+                        json_text(stored.plan.to_json()),
+                        stored.settled,
+                        stored.rev,
+                    ),
+                )
+                return stored
+        except Lost:
+            return None
 
     def get_task(self, task_id: str) -> Task | None:
         rows = self.query("SELECT * FROM tasks WHERE id = ?", (task_id,))
@@ -119,34 +101,23 @@ class TaskTables(LedgerTables):
     ) -> list[tuple[str, float]]:
         """(id, finish) of the first ``limit`` unsettled tasks past ``after`` (a
         (finish, id) keyset cursor), earliest finish first."""
-        if after is None:
-            rows = self.query(
-                "SELECT id, finish FROM tasks WHERE settled = 0 ORDER BY finish, id LIMIT ?",
-                (limit,),
-            )
-        else:
-            rows = self.query(
-                "SELECT id, finish FROM tasks WHERE settled = 0 AND (finish, id) > (?, ?) "
-                "ORDER BY finish, id LIMIT ?",
-                (*after, limit),
-            )
-        return [(r[0], float(r[1])) for r in rows]
+        where = "" if after is None else " AND (finish, id) > (?, ?)"
+        rows = self.query(
+            f"SELECT id, finish FROM tasks WHERE NOT settled{where} ORDER BY finish, id LIMIT ?",
+            (*(after or ()), limit),
+        )
+        return [(r["id"], float(r["finish"])) for r in rows]
 
     def list_tasks(
         self, key: str | None = None, task_ids: Sequence[str] | None = None
     ) -> list[Task]:
         """Tasks oldest first, of one key or with the given ids."""
-        query, args = "SELECT * FROM tasks", []  # type: str, list[object]
-        where = []
-        if key is not None:
-            where.append("key = ?")
-            args.append(key)
+        where, args = matching(key=key)
         if task_ids is not None:
-            where.append(f"id IN ({', '.join('?' * len(task_ids))})")
-            args.extend(task_ids)
-        if where:
-            query += " WHERE " + " AND ".join(where)
-        return [task_from_row(r) for r in self.query(query + " ORDER BY created, id", tuple(args))]
+            where += f" AND id IN ({marks(len(task_ids))})" if task_ids else " AND FALSE"
+            args += tuple(task_ids)
+        rows = self.query(f"SELECT * FROM tasks WHERE TRUE{where} ORDER BY created, id", args)
+        return [task_from_row(r) for r in rows]
 
     def newest_tasks(self, limit: int) -> list[Task]:
         """The newest ``limit`` tasks, newest first (the dashboard's list)."""
@@ -164,18 +135,13 @@ class TaskTables(LedgerTables):
         the cursor of the next page (None at the end): keyset paging, so a page costs the
         same however many tasks are stored. ``finish_from``: only tasks ending then or
         later."""
-        where, args = ["1"], []  # type: list[str], list[object]
-        if key is not None:
-            where.append("key = ?")
-            args.append(key)
+        where, args = matching(key=key)
         if after is not None:
-            where.append("(created, id) > (?, ?)")
-            args.extend(after)
+            where, args = f"{where} AND (created, id) > (?, ?)", (*args, *after)
         if finish_from is not None:
-            where.append("finish >= ?")
-            args.append(finish_from)
+            where, args = f"{where} AND finish >= ?", (*args, finish_from)
         rows = self.query(
-            f"SELECT * FROM tasks WHERE {' AND '.join(where)} ORDER BY created, id LIMIT ?",
+            f"SELECT * FROM tasks WHERE TRUE{where} ORDER BY created, id LIMIT ?",
             (*args, limit + 1),
         )
         tasks = [task_from_row(r) for r in rows[:limit]]
@@ -185,44 +151,42 @@ class TaskTables(LedgerTables):
     def purge_settled(self, before: float, limit: int) -> list[str]:
         """Delete up to ``limit`` settled tasks that ended before ``before``, with their
         callback deliveries and attempts (their ledger entries stay); their ids."""
+        found = self.query(
+            "SELECT id FROM tasks WHERE settled AND finish < ? LIMIT ?", (before, limit)
+        )
+        if not found:
+            return []
         with self.transaction() as db:
-            ids = [
-                r[0]
-                for r in db.execute(
-                    "SELECT id FROM tasks WHERE settled = 1 AND finish < ? LIMIT ?",
-                    (before, limit),
-                )
-            ]
-            if ids:
-                marks = ", ".join("?" * len(ids))
-                for table, column in PURGED_WITH_TASK:
-                    db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks})", ids)
-                bump(db)
+            self.bump(db)
+            ids = [r["id"] for r in found]
+            rows = db.execute(
+                f"DELETE FROM tasks WHERE settled AND id IN ({marks(len(ids))}) RETURNING id", ids
+            ).fetchall()
+            ids = [r["id"] for r in rows]
+            for table, column in PURGED_WITH_TASK if ids else ():
+                db.execute(f"DELETE FROM {table} WHERE {column} IN ({marks(len(ids))})", ids)
             return ids
 
     def result_kinds(self) -> list[tuple[str, str, str, int, bool]]:
         """Each distinct (model, quality, aspect ratio, duration, audio) a stored task asked
         for: what decides which rendered result files are still used."""
-        rows = self.query(
-            "SELECT DISTINCT json_extract(data, '$.request.model'), "
-            "json_extract(data, '$.request.quality'), "
-            "json_extract(data, '$.request.aspect_ratio'), "
-            "json_extract(data, '$.request.duration'), "
-            "json_extract(data, '$.request.generate_audio') FROM tasks"
+        fields = ", ".join(
+            f"{self.dialect.json_field('data', f'request.{name}', kind)} AS {name[0]}"
+            for name, kind in RESULT_KIND
         )
-        return [(r[0], r[1], r[2], int(r[3]), bool(r[4])) for r in rows]
+        rows = self.query(f"SELECT DISTINCT {fields} FROM tasks")
+        return [(r["m"], r["q"], r["a"], int(r["d"]), bool(r["g"])) for r in rows]
 
     def count_settled(self) -> int:
-        return int(self.query("SELECT COUNT(*) FROM tasks WHERE settled = 1")[0][0])
+        return int(self.query("SELECT COUNT(*) AS n FROM tasks WHERE settled")[0]["n"])
 
     def count_tasks(self) -> int:
-        return int(self.query("SELECT COUNT(*) FROM tasks")[0][0])
+        return int(self.query("SELECT COUNT(*) AS n FROM tasks")[0]["n"])
 
     def update_plan(self, task: Task, plan: Plan) -> Task | None:
         """``task`` with ``plan``, if nobody changed it since it was read (else None)."""
-        rev = self._change_task(
-            "plan = ?, finish = ?", (orjson.dumps(plan.to_json()), plan.finish), task
-        )
+        values = (json_text(plan.to_json()), plan.finish)
+        rev = self._change_task("plan = ?, finish = ?", values, task)
         return None if rev is None else replace(task, plan=plan, rev=rev)
 
     def settle(
@@ -238,15 +202,16 @@ class TaskTables(LedgerTables):
         callback nor send one before billing.
         """
 
-        def also(db: sqlite3.Connection, rev: int) -> None:
+        def also(db: Conn, rev: int) -> None:
             self.post(db, entries)
-            db.executemany(
-                "INSERT OR IGNORE INTO callbacks (task_id, url, body, next_due, rev) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(*row, rev) for row in callbacks],
-            )
+            for row in callbacks:
+                db.execute(
+                    "INSERT INTO callbacks (task_id, url, body, next_due, rev) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                    (*row, rev),
+                )
 
-        rev = self._change_task("settled = 1", (), task, also)
+        rev = self._change_task("settled = TRUE", (), task, also)
         return None if rev is None else replace(task, settled=True, rev=rev)
 
     def _change_task(
@@ -254,16 +219,16 @@ class TaskTables(LedgerTables):
         assignments: str,
         values: tuple[object, ...],
         task: Task,
-        also: Callable[[sqlite3.Connection, int], None] | None = None,
+        also: Callable[[Conn, int], None] | None = None,
     ) -> int | None:
         """Change an unsettled task if it is still the version read, and do ``also`` in
         the same transaction; the new version, or None when another process moved it."""
         try:
             with self.transaction() as db:
-                rev = bump(db)
+                rev = self.bump(db)
                 cursor = db.execute(
                     f"UPDATE tasks SET {assignments}, rev = ? "
-                    "WHERE id = ? AND rev = ? AND settled = 0",
+                    "WHERE id = ? AND rev = ? AND NOT settled",
                     (*values, rev, task.id, task.rev),
                 )
                 if cursor.rowcount != 1:

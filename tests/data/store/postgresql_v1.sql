@@ -1,20 +1,5 @@
-"""The PostgreSQL schema, by version: ``MIGRATIONS[n]`` takes a database from version
-n - 1 to n. ``PgDatabase`` applies the missing steps at start under ``ADVISORY_LOCK`` and
-records the version in ``schema_version``.
-
-Credits are NUMERIC (exact), ids and ledger numbers come from sequences, and every table
-mirrors its SQLite twin (store/tasks.py, ledger.py, keys.py, outbox.py, journal.py,
-files.py), so both stores keep the same records.
-"""
-
-from __future__ import annotations
-
-# pg_advisory_xact_lock key: "wanmock" as an integer, shared by every replica.
-ADVISORY_LOCK = 0x77616E6D6F636B
-SCHEMA_VERSION = 1
-
-MIGRATIONS = {
-    1: """
+-- The store's layout on main at c811c36 (schema 1), kept to test upgrades from it
+-- (tests/test_store_migrations.py), taken from mock_server/store/pg_schema.py.
 CREATE TABLE state (
     id INTEGER PRIMARY KEY CHECK (id = 1),
     rev BIGINT NOT NULL DEFAULT 0,
@@ -108,19 +93,6 @@ CREATE TABLE journal_batches (
     last_seq BIGINT PRIMARY KEY,
     first_seq BIGINT NOT NULL,
     data BYTEA NOT NULL
-)
-""",
-}
-
-# What ``reset`` empties (the sequences carry on, so no id is handed out twice).
-TABLES = (
-    "journal_batches",
-    "scenarios",
-    "tasks",
-    "ledger",
-    "balances",
-    "keys",
-    "files",
-    "callbacks",
-    "callback_attempts",
-)
+);
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version VALUES (1);
