@@ -89,23 +89,81 @@ def test_mock_server_is_split_into_layer_subpackages() -> None:
     assert flat == []
 
 
-OUTSIDE_DOCS = re.compile(r"\b(DESIGN|STYLE)\.md\b")
+# A citation of a file outside the repo: the design brief and style guide by name, a
+# ``shared/...`` or ``../shared`` path, or an absolute path into the machine it was written
+# on. Whoever reads the repo elsewhere has none of them.
+OUTSIDE_CITATION = re.compile(
+    r"\b(?:DESIGN|STYLE)\.md\b"
+    r"|(?<![\w.-])(?:\.\./)*shared/[\w.-]"
+    r"|(?<![\w.-])/(?:work|home|tmp)/[\w.-]"
+)
+# A Markdown link's target: ``[text](target)``.
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)[^)]*\)")
+CITING_FILES = (".py", ".md", ".yaml", ".toml", ".txt", ".cfg", ".ini", ".js", ".html")
 
 
-def test_no_file_cites_a_document_outside_the_repo() -> None:
-    listed = subprocess.run(
+def _listed() -> list[str]:
+    return subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    citing = [
+
+
+def _citing_files() -> list[str]:
+    return [
         name
-        for name in listed
-        if name.endswith((".py", ".md", ".yaml", ".toml", ".txt"))
+        for name in _listed()
+        if name.endswith(CITING_FILES)
         and name != "tests/test_architecture.py"
         and (ROOT / name).exists()
-        and OUTSIDE_DOCS.search((ROOT / name).read_text(errors="replace"))
     ]
-    assert citing == []
+
+
+def test_no_file_cites_a_document_outside_the_repo() -> None:
+    citing = {
+        name: found.group(0)
+        for name in _citing_files()
+        if (found := OUTSIDE_CITATION.search((ROOT / name).read_text(errors="replace")))
+    }
+    assert citing == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see `shared/reference/page.txt`",
+        "(../shared/DESIGN)",
+        "[REF] ../../shared/x",
+        "read /work/shared/STYLE",
+        "the brief, DESIGN.md",
+    ],
+)
+def test_outside_citation_is_caught(text: str) -> None:
+    assert OUTSIDE_CITATION.search(text)
+
+
+@pytest.mark.parametrize("text", ["--db shared.db", "a shared instance", "shared_memory/x"])
+def test_outside_citation_spares_ordinary_words(text: str) -> None:
+    assert OUTSIDE_CITATION.search(text) is None
+
+
+def _markdown_links() -> list[tuple[str, str]]:
+    links = []
+    for name in _listed():
+        if not name.endswith(".md") or not (ROOT / name).exists():
+            continue
+        for found in MARKDOWN_LINK.finditer((ROOT / name).read_text(errors="replace")):
+            target = found.group(1)
+            if "://" not in target and not target.startswith(("mailto:", "#")):
+                links.append((name, target))
+    return links
+
+
+@pytest.mark.parametrize("name,target", _markdown_links(), ids=lambda v: str(v))
+def test_markdown_link_stays_inside_the_repo_and_exists(name: str, target: str) -> None:
+    resolved = ((ROOT / name).parent / target).resolve()
+    assert resolved.is_relative_to(ROOT), f"{name} links outside the repo: {target}"
+    assert resolved.exists(), f"{name} links to a missing file: {target}"
