@@ -37,8 +37,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
+from contracts import facts
 from mock_server.delivery.attempt import (
-    TIMEOUT_SECONDS,
     Answer,
     Sender,
     attempt_end,
@@ -132,7 +132,7 @@ class Outbox:
     def wall_limit(self) -> float:
         """Real seconds one attempt may wait for its answer."""
         if self.clock.mode == "real":
-            return TIMEOUT_SECONDS / scale_of(self.clock)
+            return facts.CALLBACK_TIMEOUT_SECONDS / scale_of(self.clock)
         return self.config.callback_wall_timeout
 
     async def on_due(self, task_id: str, due: float) -> None:

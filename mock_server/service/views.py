@@ -18,7 +18,7 @@ import hashlib
 from typing import Any, Final
 
 from contracts import facts
-from mock_server.delivery.attempt import MAX_ATTEMPTS, RETRY_DELAYS
+from mock_server.delivery.attempt import MAX_ATTEMPTS
 from mock_server.domain.billing import credits_text
 from mock_server.domain.models import Task
 from mock_server.runtime.journal import decode
@@ -145,12 +145,12 @@ def ledger(fake: Fake, per_key: int = LEDGER_ENTRIES_SHOWN) -> dict[str, Any]:
 
 def retries_to_come(attempts_made: int, next_due: float | None) -> list[float]:
     """The earliest times of the attempts still to come: the next one when it is due,
-    then 2 and 4 s after each failure (``RETRY_DELAYS``), up to ``MAX_ATTEMPTS``."""
+    then 2 and 4 s after each failure (``facts.CALLBACK_RETRY_DELAYS``), up to ``MAX_ATTEMPTS``."""
     if next_due is None:
         return []
     times, at = [next_due], next_due
     for number in range(attempts_made + 2, MAX_ATTEMPTS + 1):
-        at += RETRY_DELAYS[number - 2]
+        at += facts.CALLBACK_RETRY_DELAYS[number - 2]
         times.append(at)
     return times
 
