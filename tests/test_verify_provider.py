@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 from contracts.provider import verify_async
 from contracts.provider.drift import drift
 from contracts.provider.http import Options
-from contracts.provider.record import load
+from contracts.provider.recordings import load
 from contracts.provider.report import Report
 from mock_server.service.fake import Fake
 from mock_server.testing.embedded import free_port

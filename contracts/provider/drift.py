@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from contracts.provider.files import PIXEL_PNG
-from contracts.provider.free import BROKE_KEY, LIMITED_KEY
+from contracts.provider.refusals import BROKE_KEY, LIMITED_KEY
 
 
 def shape(value: Any) -> Any:

@@ -184,10 +184,10 @@ class Traffic:
         task_id = (
             scope["path"].rpartition("/")[2] if scope["path"].startswith("/v1/tasks/") else None
         )
-        facts = Facts(scope["method"], scope["path"], entry.key, model, prompt, task_id)
-        rule = scenarios.http_effect(facts)
+        asked = Facts(scope["method"], scope["path"], entry.key, model, prompt, task_id)
+        rule = scenarios.http_effect(asked)
         if rule is None or not (rule.effect.http_status or rule.effect.drop_connection):
-            extra = scenarios.decoration(facts)
+            extra = scenarios.decoration(asked)
             if extra:
                 scope[EXTRA] = extra
         return rule
