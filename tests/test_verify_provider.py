@@ -162,7 +162,7 @@ def status_backwards() -> Callable[[Answer], None]:
 
 def charge_failures(app: ASGIApp, fake: Fake) -> ASGIApp:
     """Charges a failed task its reservation, as if it had succeeded."""
-    fake.charge_of = lambda task: task.reserved  # type: ignore[method-assign]
+    fake.accounts.charge_of = lambda task: task.reserved  # type: ignore[method-assign]
     return app
 
 

@@ -121,6 +121,13 @@ class Outbox:
         self._due[task_id] = due
         self.scheduler.add(due, "callback", task_id)
 
+    def catch_up(self, since_rev: int) -> None:
+        """Deliveries another process queued or failed after change ``since_rev``: this
+        process schedules them too (whichever claims one first makes the attempt)."""
+        for row in self.store.callbacks_since(since_rev):
+            if row.next_due is not None:
+                self.schedule(row.task_id, row.next_due)
+
     def resume(self) -> None:
         """After a start: every pending delivery is due at its stored time."""
         for row in self.store.callbacks(pending=True):
@@ -236,6 +243,12 @@ class Outbox:
         )
         deliveries = [_delivery_view(row) for row in self.store.callbacks(task_id)]
         return {"callbacks": deliveries, "attempts": attempts}
+
+    def attempts_after(
+        self, key: str | None, task_id: str | None, after: tuple[float, int, str], limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` attempts after (at, number, task id), oldest first."""
+        return self.store.attempts_after(key, task_id, after, limit)
 
     def describe_page(
         self, task_id: str | None, after: int, limit: int
