@@ -3,6 +3,7 @@ import-linter in ``make lint``), no import cycles, small modules, docs that stan
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 from collections.abc import Iterator
@@ -167,3 +168,97 @@ def test_markdown_link_stays_inside_the_repo_and_exists(name: str, target: str) 
     resolved = ((ROOT / name).parent / target).resolve()
     assert resolved.is_relative_to(ROOT), f"{name} links outside the repo: {target}"
     assert resolved.exists(), f"{name} links to a missing file: {target}"
+
+
+# -- docs/ARCHITECTURE.md names only what exists -------------------------------------------
+
+ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
+FENCED = re.compile(r"```.*?```", re.DOTALL)
+CODE_SPAN = re.compile(r"`([^`]+)`")  # may wrap onto the next line
+DOC_PATH = re.compile(r"^[\w.-]+(?:/[\w.-]+)*(?:/|\.(?:py|md|toml|txt|yaml|json))$")
+DOC_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+LAYERS = tuple(
+    sorted(p.name for p in (ROOT / "mock_server").iterdir() if (p / "__init__.py").exists())
+)
+
+
+def _spans() -> list[str]:
+    prose = FENCED.sub("", ARCHITECTURE.read_text())
+    return sorted({" ".join(span.split()) for span in CODE_SPAN.findall(prose)})
+
+
+def _doc_paths() -> list[str]:
+    return [s for s in _spans() if DOC_PATH.match(s) and ("/" in s or s.count(".") == 1)]
+
+
+def _doc_names() -> list[str]:
+    return [
+        s
+        for s in _spans()
+        if DOC_NAME.match(s) and s.split(".")[0] in ("mock_server", "contracts", "fake", *LAYERS)
+    ]
+
+
+def _resolves(name: str) -> bool:
+    """``module.name`` (a module of mock_server or contracts, or a layer of mock_server
+    written without the package), the name defined in that module (not imported into
+    it), and any attributes after it; ``fake.x`` is an attribute of a built ``Fake``."""
+    parts = name.split(".")
+    if parts[0] == "fake":
+        return _fake_has(parts[1:])
+    dotted = parts if parts[0] in PACKAGES else ["mock_server", *parts]
+    for cut in range(len(dotted), 1, -1):
+        module_name = ".".join(dotted[:cut])
+        try:
+            found: object = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        for number, part in enumerate(dotted[cut:]):
+            found = getattr(found, part, _MISSING)
+            if found is _MISSING:
+                return False
+            if number == 0 and getattr(found, "__module__", module_name) != module_name:
+                return False  # imported there, defined elsewhere
+        return True
+    return False
+
+
+_MISSING = object()
+
+
+def _fake_has(attributes: list[str]) -> bool:
+    from mock_server.runtime.config import Config
+    from mock_server.service.fake import Fake
+
+    fake = Fake(Config(db=":memory:", clock="virtual"))
+    try:
+        found: object = fake
+        for part in attributes:
+            found = getattr(found, part, _MISSING)
+            if found is _MISSING:
+                return False
+        return True
+    finally:
+        fake.store.close()
+
+
+@pytest.mark.parametrize("path", _doc_paths())
+def test_architecture_doc_path_exists(path: str) -> None:
+    assert (ROOT / path).exists() or (ROOT / "mock_server" / path).exists()
+
+
+@pytest.mark.parametrize("name", _doc_names())
+def test_architecture_doc_name_exists(name: str) -> None:
+    assert _resolves(name)
+
+
+def test_architecture_doc_names_are_found() -> None:
+    assert len(_doc_paths()) >= 10 and len(_doc_names()) >= 50
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["api.app.create_generation", "service.fake.Fake.task_body", "fake.scenarios", "api.nowhere"],
+)
+def test_architecture_doc_check_refuses_a_name_that_is_not_there(name: str) -> None:
+    assert not _resolves(name)
