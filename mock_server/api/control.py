@@ -124,29 +124,28 @@ async def _outcome_body(request: Request, fake: Fake) -> dict[str, Any]:
 
 
 async def complete_task(request: Request, fake: Fake) -> dict[str, Any]:
-    task = await fake.time.end(request.path_params["task_id"], "completed")
-    return timeline.describe(fake, task)
+    return await timeline.end_task(fake, request.path_params["task_id"], "completed")
 
 
 async def fail_task(request: Request, fake: Fake) -> dict[str, Any]:
     body = await _outcome_body(request, fake)
     code = body.get("code", DEFAULT_FAIL_CODE)
     message = body.get("message") or facts.task_error_message(str(code))
-    task = await fake.time.end(request.path_params["task_id"], "failed", code=code, message=message)
-    return timeline.describe(fake, task)
+    task_id = request.path_params["task_id"]
+    return await timeline.end_task(fake, task_id, "failed", code=code, message=message)
 
 
 async def cancel_task(request: Request, fake: Fake) -> dict[str, Any]:
     # No public cancel endpoint is documented; a cancelled task reads as failed with the
     # real code for it, request_cancelled (SOURCES.md "Cancel").
-    task = await fake.time.end(
+    return await timeline.end_task(
+        fake,
         request.path_params["task_id"],
         "failed",
         code=facts.CANCEL_CODE,
         message=facts.task_error_message(facts.CANCEL_CODE),
         forced="cancel",
     )
-    return timeline.describe(fake, task)
 
 
 async def put_keys(request: Request, fake: Fake) -> dict[str, Any]:

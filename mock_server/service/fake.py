@@ -8,7 +8,6 @@ framework: ``api/`` parses HTTP, calls one service operation and renders its ans
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Mapping
 from typing import Any, Unpack
@@ -67,8 +66,7 @@ class Fake:
             scheduler,
             accounts=self.accounts,
             rules=self.rules,
-            probe=self.media.reference,
-            prefetch=self.media.prefetch,
+            media=self.media,
             settling=self.settling,
             revisions=revisions,
             seed=self.seed,
@@ -76,6 +74,7 @@ class Fake:
         )
         self.journal = RequestJournal(config, store)
         self.replica = Replica(
+            config,
             store,
             clock,
             scheduler,
@@ -86,6 +85,7 @@ class Fake:
             settling=self.settling,
             outbox=self.outbox,
             journal=self.journal,
+            media=self.media,
         )
         self.time = Timekeeper(
             store,
@@ -100,14 +100,7 @@ class Fake:
         self.files = Files(config, self.media.uploads, self.accounts)
         self.results = Results(config, self.tasks, self.media.renders)
         self._latency = random.Random(f"latency:{self.seed}")
-        self.replica.load()
-        self._configure()
-
-    def _configure(self) -> None:
-        """What the configuration puts in a store: ``--scenarios`` rules (once) and keys."""
-        if self.config.scenarios and self.store.mark_scenarios_loaded():
-            self.rules.load_file(self.config.scenarios)
-        self.accounts.install_config_keys()
+        self.replica.start()
 
     # -- the facade: operations called by name from outside the api ----------------------
 
@@ -149,27 +142,13 @@ class Fake:
         low, high = self.config.latency
         return self._latency.uniform(low, high) if high else 0.0
 
-    # -- the process's life ------------------------------------------------------------
+    # -- the process's life (service/replica.py) -------------------------------------
 
     async def housekeeping(self) -> None:
-        """The background step: catch up with other processes, write the journal batch
-        (in a worker thread: SQLite releases the GIL while it writes)."""
-        self.replica.sync()
-        if self.journal.pending:
-            await asyncio.to_thread(self.journal.flush)
+        await self.replica.housekeeping()
 
     async def aclose(self) -> None:
-        """Attempts in flight give their claims back; the journal is written; the store
-        closes."""
-        await self.outbox.aclose()
-        self.journal.flush()
-        self.store.close()
+        await self.replica.aclose()
 
     def reset(self) -> None:
-        """Forget everything but the configuration; a virtual clock goes back to its start.
-        Every process sharing the store forgets too (its next ``sync``)."""
-        self.media.reset()
-        self.store.reset()
-        self.replica.load()
-        self.journal.forget()
-        self._configure()
+        self.replica.reset()

@@ -1,15 +1,21 @@
-"""This process's caches, kept true to the shared store.
+"""This process's caches, kept true to the shared store from start to close.
 
 The store is the source of truth: every process sharing it is one fake. Each keeps
 caches (tasks being polled, keys, the rule book, the clock, the events due) and refreshes
 them when the store's change signal says another process wrote (``sync``): a memory
-compare when nothing was, so the poll path can pay for it on every request.
+compare when nothing was, so the poll path can pay for it on every request. A reset
+empties the store and every process's caches; the configuration (``--scenarios``,
+``--api-key``) is put back.
 """
 
 from __future__ import annotations
 
+import asyncio
+
 from mock_server.delivery.outbox import Outbox
+from mock_server.media.references import Media
 from mock_server.runtime.clock import Clock, VirtualClock
+from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
 from mock_server.service.accounts import Accounts
 from mock_server.service.journal import RequestJournal
@@ -25,6 +31,7 @@ class Replica:
 
     def __init__(
         self,
+        config: Config,
         store: Store,
         clock: Clock,
         scheduler: Scheduler,
@@ -36,7 +43,9 @@ class Replica:
         settling: SettleWindow,
         outbox: Outbox,
         journal: RequestJournal,
+        media: Media,
     ) -> None:
+        self.config = config
         self.store = store
         self.clock = clock
         self.scheduler = scheduler
@@ -47,6 +56,42 @@ class Replica:
         self.settling = settling
         self.outbox = outbox
         self.journal = journal
+        self.media = media
+
+    def start(self) -> None:
+        """Fill the caches and put the configuration in the store (a new process)."""
+        self.load()
+        self._configure()
+
+    def _configure(self) -> None:
+        """``--scenarios`` rules (once per store, and after each reset) and ``--api-key``
+        keys not in the store yet."""
+        if self.config.scenarios and self.store.mark_scenarios_loaded():
+            self.rules.load_file(self.config.scenarios)
+        self.accounts.install_config_keys()
+
+    def reset(self) -> None:
+        """Forget everything but the configuration; a virtual clock goes back to its start.
+        Every process sharing the store forgets too (its next ``sync``)."""
+        self.media.reset()
+        self.store.reset()
+        self.load()
+        self.journal.forget()
+        self._configure()
+
+    async def housekeeping(self) -> None:
+        """The background step: catch up with other processes, write the journal batch
+        (in a worker thread: SQLite releases the GIL while it writes)."""
+        self.sync()
+        if self.journal.pending:
+            await asyncio.to_thread(self.journal.flush)
+
+    async def aclose(self) -> None:
+        """Attempts in flight give their claims back; the journal is written; the store
+        closes."""
+        await self.outbox.aclose()
+        self.journal.flush()
+        self.store.close()
 
     def load(self) -> None:
         """Fill the caches from the store (at start, and after a reset anywhere)."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import random
 import re
 import string
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -22,6 +21,7 @@ from mock_server.domain.lifecycle import Observation
 from mock_server.domain.models import Plan, ReferenceInfo, Task
 from mock_server.domain.scenarios import CREATE_PATH, Facts
 from mock_server.domain.taskview import task_object
+from mock_server.media.references import Media
 from mock_server.runtime.clock import Clock
 from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
@@ -34,11 +34,6 @@ from mock_server.store.protocols import Store
 
 TASK_ID_RE = re.compile(r"task-unified-\d{1,12}-[a-z0-9]{8}")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
-
-# What a reference URL is known to be (``media.references.Media.reference``).
-Probe = Callable[[str], ReferenceInfo]
-# Downloads and probes the reference URLs of a create body not known yet.
-Prefetch = Callable[[object], Awaitable[None]]
 
 
 class Tasks:
@@ -53,8 +48,7 @@ class Tasks:
         *,
         accounts: Accounts,
         rules: RuleBook,
-        probe: Probe,
-        prefetch: Prefetch,
+        media: Media,
         settling: SettleWindow,
         revisions: Revisions,
         seed: int,
@@ -66,8 +60,7 @@ class Tasks:
         self.scheduler = scheduler
         self.accounts = accounts
         self.rules = rules
-        self.probe = probe
-        self.prefetch = prefetch
+        self.media = media
         self.settling = settling
         self.revisions = revisions
         self.seed = seed
@@ -79,7 +72,7 @@ class Tasks:
     async def submit(self, key: str, body: object) -> tuple[Task, bytes]:
         """``POST /v1/videos/generations``: the task made and its answer. With
         ``--fetch-references`` unknown reference URLs are downloaded and probed first."""
-        await self.prefetch(body)
+        await self.media.prefetch(body)
         task = self.create(key, body)
         return task, self.answer(task)
 
@@ -92,7 +85,7 @@ class Tasks:
             forbidden_models=info.forbidden(self.config.models),
         )
         model = self.config.models[request.model]
-        probes = [ReferenceInfo.of(self.probe(url)) for url in request.video_urls]
+        probes = [ReferenceInfo.of(self.media.reference(url)) for url in request.video_urls]
         references = tuple(p.seconds or self.config.reference_seconds for p in probes)
         billed_input = billing.input_seconds(references)
         reserve = billing.request_cost(model, request, billed_input)

@@ -8,13 +8,14 @@ a handler's request. Each bills what is due first, so a listing never lags the c
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from mock_server.domain import lifecycle
 from mock_server.domain.billing import credits_text
-from mock_server.domain.models import Task
+from mock_server.domain.models import Outcome, Task
 from mock_server.service.fake import Fake
 from mock_server.service.paging import decode_cursor, encode_cursor
+from mock_server.service.timekeeper import Ending
 
 # Tasks read per query when a listing filters by status (computed, not stored).
 STATUS_SCAN_CHUNK = 500
@@ -41,6 +42,14 @@ def describe_task(fake: Fake, task_id: str) -> dict[str, Any]:
     """``GET /_mock/tasks/{id}``: any key's task, described, after billing what is due."""
     fake.time.settle_due()
     return describe(fake, fake.tasks.fresh(task_id))
+
+
+async def end_task(
+    fake: Fake, task_id: str, outcome: Outcome, **ending: Unpack[Ending]
+) -> dict[str, Any]:
+    """``POST /_mock/tasks/{id}/complete|fail|cancel``: end the task now, make the
+    callback that made due, and describe the task as it then stands."""
+    return describe(fake, await fake.time.end(task_id, outcome, **ending))
 
 
 def task_page(
