@@ -71,3 +71,16 @@ def test_timekeeper_end_of_an_unknown_task_is_404(fake: Fake) -> None:
     with pytest.raises(ApiError) as refused:
         asyncio.run(fake.time.end("task-unified-1-nothere0", "completed"))
     assert refused.value.status == 404
+
+
+def test_timekeeper_latency_is_none_without_the_setting(fake: Fake) -> None:
+    assert fake.time.latency() == 0.0
+
+
+def test_timekeeper_latency_is_seeded_and_within_its_range(
+    make_fake: Callable[..., Fake],
+) -> None:
+    one, two = (make_fake(latency=(0.01, 0.05), seed=3) for _ in range(2))
+    drawn = [one.time.latency() for _ in range(20)]
+    assert drawn == [two.time.latency() for _ in range(20)]
+    assert all(0.01 <= d <= 0.05 for d in drawn) and len(set(drawn)) > 1

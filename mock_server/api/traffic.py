@@ -92,7 +92,7 @@ class Traffic:
             if scope.get(BREAK):
                 send = broken(send, scope[BREAK])
         if fake.config.latency[1]:
-            await idle(fake.latency())
+            await idle(fake.time.latency())
         extra = scope.get(EXTRA)
         if path.startswith(TASK_PATH) and scope["method"] == "GET":
             # The poll handler leaves its answer in the scope: no wrapper on the hot path.

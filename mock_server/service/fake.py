@@ -8,7 +8,6 @@ framework: ``api/`` parses HTTP, calls one service operation and renders its ans
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
 from typing import Any, Unpack
 
@@ -88,6 +87,7 @@ class Fake:
             media=self.media,
         )
         self.time = Timekeeper(
+            config,
             store,
             clock,
             scheduler,
@@ -96,10 +96,10 @@ class Fake:
             outbox=self.outbox,
             revisions=revisions,
             sync=self.replica.sync,
+            seed=self.seed,
         )
         self.files = Files(config, self.media.uploads, self.accounts)
         self.results = Results(config, self.tasks, self.media.renders)
-        self._latency = random.Random(f"latency:{self.seed}")
         self.replica.start()
 
     # -- the facade: operations called by name from outside the api ----------------------
@@ -136,11 +136,6 @@ class Fake:
 
     def balances(self) -> dict[str, billing.Balance]:
         return self.accounts.balances()
-
-    def latency(self) -> float:
-        """Seconds to hold this answer back (``--latency LOW,HIGH``, seeded)."""
-        low, high = self.config.latency
-        return self._latency.uniform(low, high) if high else 0.0
 
     # -- the process's life (service/replica.py) -------------------------------------
 

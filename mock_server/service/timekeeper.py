@@ -8,6 +8,7 @@ process sharing the store gets there first.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import TypedDict, Unpack
 
@@ -18,6 +19,7 @@ from mock_server.domain import billing, lifecycle
 from mock_server.domain.errors import ApiError
 from mock_server.domain.models import Outcome, Task
 from mock_server.runtime.clock import Clock
+from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
 from mock_server.service.accounts import Accounts
 from mock_server.service.revisions import Revisions
@@ -43,6 +45,7 @@ class Timekeeper:
 
     def __init__(
         self,
+        config: Config,
         store: Store,
         clock: Clock,
         scheduler: Scheduler,
@@ -52,7 +55,9 @@ class Timekeeper:
         outbox: Outbox,
         revisions: Revisions,
         sync: Callable[[], None],
+        seed: int,
     ) -> None:
+        self.config = config
         self.store = store
         self.clock = clock
         self.scheduler = scheduler
@@ -61,6 +66,7 @@ class Timekeeper:
         self.outbox = outbox
         self.revisions = revisions
         self.sync = sync
+        self._latency = random.Random(f"latency:{seed}")
         scheduler.on(SETTLE, self.settle)
 
     def now(self) -> float:
@@ -98,6 +104,11 @@ class Timekeeper:
         self.revisions.wrote(rev)
         self.clock.set(now)
         return self.clock.now()
+
+    def latency(self) -> float:
+        """Seconds to hold this answer back (``--latency LOW,HIGH``, seeded), 0 without."""
+        low, high = self.config.latency
+        return self._latency.uniform(low, high) if high else 0.0
 
     def next_due(self) -> float | None:
         """When the next event is due (None: nothing is waiting)."""
