@@ -13,6 +13,10 @@ from mock_server.service.fake import Fake
 from tests.conftest import BODY, KEY
 
 
+def charges(fake: Fake) -> int:
+    return sum(e.kind == "charge" for e in fake.accounts.ledger_entries(KEY))
+
+
 def test_timekeeper_advance_settles_tasks_that_end_on_the_way(fake: Fake) -> None:
     task = fake.create_task(KEY, BODY)
     asyncio.run(fake.time.advance(task.plan.finish - fake.now() + 1))
@@ -32,8 +36,7 @@ def test_timekeeper_settle_bills_a_task_once(fake: Fake) -> None:
     fake.clock.set(task.plan.finish)
     fake.time.settle(task.id, task.plan.finish)
     fake.time.settle(task.id, task.plan.finish)
-    charges = [e for e in fake.accounts.ledger_entries(KEY) if e.kind == "charge"]
-    assert len(charges) == 1
+    assert charges(fake) == 1
 
 
 def test_timekeeper_settle_leaves_a_task_not_ended_yet(fake: Fake) -> None:
@@ -51,8 +54,7 @@ def test_timekeeper_settle_made_by_another_process_is_not_made_again(
     two.replica.sync()
     one.time.settle(task.id, task.plan.finish)
     two.time.settle(task.id, task.plan.finish)
-    charges = [e for e in two.accounts.ledger_entries(KEY) if e.kind == "charge"]
-    assert len(charges) == 1
+    assert charges(two) == 1
 
 
 def test_timekeeper_force_ends_a_running_task_now(fake: Fake) -> None:

@@ -4,11 +4,12 @@ On completed, failed or cancelled, after billing is confirmed, the task object i
 to ``callback_url``; 10 s timeout; a 2xx answer ends delivery; anything else is retried 1,
 2 and 4 s after each failure, at most 4 attempts (SOURCES.md "Callbacks").
 
-The flow: ``Fake._settle`` writes the outbox row in the same transaction as the
-settlement, then ``schedule`` puts a ``callback`` event on the scheduler. When it is due,
-``on_due`` re-reads the row (the store is the truth: another process may have moved it),
-claims the attempt under a lease, has the sender make it, and records the attempt together
-with the delivery's next step in one transaction. A restart reloads every pending row.
+The flow: ``Timekeeper.settle`` (service/timekeeper.py) writes the outbox row in the
+same transaction as the settlement, then ``schedule`` puts a ``callback`` event on the
+scheduler. When it is due, ``on_due`` re-reads the row (the store is the truth: another
+process may have moved it), claims the attempt under a lease, has the sender make it,
+and records the attempt together with the delivery's next step in one transaction. A
+restart reloads every pending row.
 
 Clock modes:
 

@@ -8,6 +8,7 @@ tasks due by now are billed (``settle_due``), so a balance never lags the clock.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -21,17 +22,15 @@ from mock_server.runtime.config import Config
 from mock_server.store.protocols import Store
 
 
+@dataclass
 class Accounts:
     """Keys and balances, as this process sees the shared store."""
 
-    def __init__(
-        self, config: Config, store: Store, clock: Clock, settle_due: Callable[[], None]
-    ) -> None:
-        self.config = config
-        self.store = store
-        self.clock = clock
-        self.settle_due = settle_due
-        self.keys: dict[str, KeyInfo] = {}
+    config: Config
+    store: Store
+    clock: Clock
+    settle_due: Callable[[], None]
+    keys: dict[str, KeyInfo] = field(init=False, default_factory=dict)
 
     def reload(self) -> None:
         """Read every key's settings again (at start, and when another process wrote)."""

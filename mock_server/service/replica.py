@@ -11,6 +11,7 @@ empties the store and every process's caches; the configuration (``--scenarios``
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from mock_server.delivery.outbox import Outbox
 from mock_server.media.references import Media
@@ -26,37 +27,22 @@ from mock_server.service.tasks import Tasks
 from mock_server.store.protocols import Store
 
 
+@dataclass
 class Replica:
     """Loads the caches from the store and catches them up with other processes."""
 
-    def __init__(
-        self,
-        config: Config,
-        store: Store,
-        clock: Clock,
-        scheduler: Scheduler,
-        *,
-        revisions: Revisions,
-        tasks: Tasks,
-        accounts: Accounts,
-        rules: RuleBook,
-        settling: SettleWindow,
-        outbox: Outbox,
-        journal: RequestJournal,
-        media: Media,
-    ) -> None:
-        self.config = config
-        self.store = store
-        self.clock = clock
-        self.scheduler = scheduler
-        self.revisions = revisions
-        self.tasks = tasks
-        self.accounts = accounts
-        self.rules = rules
-        self.settling = settling
-        self.outbox = outbox
-        self.journal = journal
-        self.media = media
+    config: Config
+    store: Store
+    clock: Clock
+    scheduler: Scheduler
+    revisions: Revisions
+    tasks: Tasks
+    accounts: Accounts
+    rules: RuleBook
+    settling: SettleWindow
+    outbox: Outbox
+    journal: RequestJournal
+    media: Media
 
     def start(self) -> None:
         """Fill the caches and put the configuration in the store (a new process)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import re
 import string
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -36,36 +37,25 @@ TASK_ID_RE = re.compile(r"task-unified-\d{1,12}-[a-z0-9]{8}")
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
+@dataclass
 class Tasks:
     """The task API's operations, as one process serves them."""
 
-    def __init__(
-        self,
-        config: Config,
-        store: Store,
-        clock: Clock,
-        scheduler: Scheduler,
-        *,
-        accounts: Accounts,
-        rules: RuleBook,
-        media: Media,
-        settling: SettleWindow,
-        revisions: Revisions,
-        seed: int,
-        secret: bytes,
-    ) -> None:
-        self.config = config
-        self.store = store
-        self.clock = clock
-        self.scheduler = scheduler
-        self.accounts = accounts
-        self.rules = rules
-        self.media = media
-        self.settling = settling
-        self.revisions = revisions
-        self.seed = seed
-        self.secret = secret
-        self.cache = TaskCache(config.cache_tasks)
+    config: Config
+    store: Store
+    clock: Clock
+    scheduler: Scheduler
+    accounts: Accounts
+    rules: RuleBook
+    media: Media
+    settling: SettleWindow
+    revisions: Revisions
+    seed: int
+    secret: bytes
+    cache: TaskCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = TaskCache(self.config.cache_tasks)
 
     # -- create ---------------------------------------------------------------------------
 

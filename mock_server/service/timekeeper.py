@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TypedDict, Unpack
 
 import orjson
@@ -40,34 +41,25 @@ class Ending(TypedDict, total=False):
     forced: str
 
 
+@dataclass
 class Timekeeper:
     """The clock and the events due on it, for one process of the fake."""
 
-    def __init__(
-        self,
-        config: Config,
-        store: Store,
-        clock: Clock,
-        scheduler: Scheduler,
-        *,
-        tasks: Tasks,
-        accounts: Accounts,
-        outbox: Outbox,
-        revisions: Revisions,
-        sync: Callable[[], None],
-        seed: int,
-    ) -> None:
-        self.config = config
-        self.store = store
-        self.clock = clock
-        self.scheduler = scheduler
-        self.tasks = tasks
-        self.accounts = accounts
-        self.outbox = outbox
-        self.revisions = revisions
-        self.sync = sync
-        self._latency = random.Random(f"latency:{seed}")
-        scheduler.on(SETTLE, self.settle)
+    config: Config
+    store: Store
+    clock: Clock
+    scheduler: Scheduler
+    tasks: Tasks
+    accounts: Accounts
+    outbox: Outbox
+    revisions: Revisions
+    sync: Callable[[], None]
+    seed: int
+    _latency: random.Random = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._latency = random.Random(f"latency:{self.seed}")
+        self.scheduler.on(SETTLE, self.settle)
 
     def now(self) -> float:
         return self.clock.now()
