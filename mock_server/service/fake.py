@@ -99,7 +99,7 @@ class Fake:
             seed=self.seed,
         )
         self.files = Files(config, self.media.uploads, self.accounts)
-        self.results = Results(config, self.tasks, self.media.renders)
+        self.results = Results(config, clock, self.tasks, self.media.renders, begun.secret)
         self.replica.start()
 
     # -- the facade: operations called by name from outside the api ----------------------

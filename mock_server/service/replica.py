@@ -84,7 +84,7 @@ class Replica:
         state = self.store.state()
         self.revisions.rev, self.revisions.epoch = state.rev, state.epoch
         self.revisions.keys_rev = state.keys_rev
-        self.tasks.cache.clear()
+        self.tasks.forget_all()
         self.scheduler.clear()
         self.outbox.reset()
         self.accounts.reload()
@@ -114,7 +114,7 @@ class Replica:
         elif state.rev != seen_by_us.rev:
             for task in self.store.tasks_since(seen_by_us.rev):
                 if task.settled:
-                    self.tasks.cache.refresh(task)
+                    self.tasks.refresh(task)
                 else:
                     self.tasks.adopt(task)
             self.outbox.catch_up(seen_by_us.rev)

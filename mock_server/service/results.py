@@ -14,6 +14,7 @@ from pathlib import Path
 from mock_server.domain.models import Task
 from mock_server.domain.taskview import result_path, result_signature
 from mock_server.media.clips import ClipSpec, RenderCache, result_spec
+from mock_server.runtime.clock import Clock
 from mock_server.runtime.config import Config
 from mock_server.service.tasks import Tasks
 
@@ -27,21 +28,23 @@ class ResultRefused(Exception):
     message: str
 
 
+@dataclass
 class Results:
-    def __init__(self, config: Config, tasks: Tasks, renders: RenderCache) -> None:
-        self.config = config
-        self.tasks = tasks
-        self.renders = renders
+    config: Config
+    clock: Clock
+    tasks: Tasks
+    renders: RenderCache
+    secret: bytes
 
     async def file(self, task_id: str, index: int, expires: int, signature: str) -> Path:
         """The video a link names, if its signature holds, it has not expired and the
         task completed with that many results; else ``ResultRefused``."""
-        expected = result_signature(self.tasks.secret, result_path(task_id, index), expires)
+        expected = result_signature(self.secret, result_path(task_id, index), expires)
         if not hmac.compare_digest(expected, signature):
             raise ResultRefused(
                 403, "SignatureDoesNotMatch", "The request signature we calculated does not match"
             )
-        if self.tasks.clock.now() >= expires:
+        if self.clock.now() >= expires:
             raise ResultRefused(403, "AccessDenied", "Request has expired")
         task = self.tasks.find(task_id)
         if (

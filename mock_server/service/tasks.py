@@ -123,6 +123,14 @@ class Tasks:
             return scenarios.shape_plan(plan, scenarios.random_failure(rng))
         return plan
 
+    def refresh(self, task: Task) -> None:
+        """A newer copy of a task replaces a cached one (a task not cached stays out)."""
+        self.cache.refresh(task)
+
+    def forget_all(self) -> None:
+        """Empty the cache (the store was reset, or is being loaded again)."""
+        self.cache.clear()
+
     def adopt(self, task: Task) -> None:
         """Cache a task this process made or learnt of; an unsettled one waits to settle."""
         self.cache.put(task)

@@ -127,7 +127,7 @@ class Timekeeper:
         for _ in range(RETRIES):
             if task is None or task.settled or task.plan.finish > due:
                 if task is not None:
-                    self.tasks.cache.refresh(task)
+                    self.tasks.refresh(task)
                 return
             charge = self.accounts.charge_of(task)
             entries = billing.settlement(task.key, task.id, task.reserved, charge, due)
@@ -138,7 +138,7 @@ class Timekeeper:
             settled = self.store.settle(task, entries, callbacks)
             if settled is not None:
                 self.revisions.wrote(settled.rev)
-                self.tasks.cache.refresh(settled)
+                self.tasks.refresh(settled)
                 if callbacks:
                     self.outbox.schedule(task.id, due)
                 return
@@ -159,7 +159,7 @@ class Timekeeper:
             changed = self.store.update_plan(task, plan)
             if changed is not None:
                 self.revisions.wrote(changed.rev)
-                self.tasks.cache.refresh(changed)
+                self.tasks.refresh(changed)
                 self.scheduler.add(plan.finish, SETTLE, task.id)
                 self.scheduler.run_due_sync(now)
                 return self.tasks.fresh(task_id)
