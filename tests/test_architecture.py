@@ -262,3 +262,23 @@ def test_architecture_doc_names_are_found() -> None:
 )
 def test_architecture_doc_check_refuses_a_name_that_is_not_there(name: str) -> None:
     assert not _resolves(name)
+
+
+# Code that points a reader at a section: ``docs/ARCHITECTURE.md "Time"``.
+SECTION_CITED = re.compile(r"ARCHITECTURE\.md,?\s+\"([^\"]+)\"")
+# Where a section can be found: a heading, or a paragraph's bold lead.
+SECTION_NAMED = re.compile(r"^#+ (.+)$|\*\*([^*]+)\*\*", re.MULTILINE)
+
+
+def _sections_cited() -> list[tuple[str, str]]:
+    return [
+        (name, found)
+        for name in _citing_files()
+        for found in SECTION_CITED.findall((ROOT / name).read_text(errors="replace"))
+    ]
+
+
+@pytest.mark.parametrize("name,section", _sections_cited(), ids=lambda v: str(v))
+def test_architecture_doc_has_every_section_code_cites(name: str, section: str) -> None:
+    named = [a or b for a, b in SECTION_NAMED.findall(ARCHITECTURE.read_text())]
+    assert any(section.lower() in title.lower() for title in named), f"{name}: {section}"
