@@ -57,6 +57,7 @@ class Fake:
         )
         self.media = Media(config, store, clock)
         self.rules = RuleBook(store)
+        # A balance bills what has ended first; time is built below, so ask it late.
         self.accounts = Accounts(config, store, clock, lambda: self.time.settle_due())
         self.tasks = Tasks(
             config,
