@@ -3,6 +3,7 @@ import-linter in ``make lint``), no import cycles, small modules, docs that stan
 
 from __future__ import annotations
 
+import importlib
 import re
 import subprocess
 from collections.abc import Iterator
@@ -89,23 +90,195 @@ def test_mock_server_is_split_into_layer_subpackages() -> None:
     assert flat == []
 
 
-OUTSIDE_DOCS = re.compile(r"\b(DESIGN|STYLE)\.md\b")
+# A citation of a file outside the repo: the design brief and style guide by name, a
+# ``shared/...`` or ``../shared`` path, or an absolute path into the machine it was written
+# on. Whoever reads the repo elsewhere has none of them.
+OUTSIDE_CITATION = re.compile(
+    r"\b(?:DESIGN|STYLE)\.md\b"
+    r"|(?<![\w.-])(?:\.\./)*shared/[\w.-]"
+    r"|(?<![\w.-])/(?:work|home|tmp)/[\w.-]"
+)
+# A Markdown link's target: ``[text](target)``.
+MARKDOWN_LINK = re.compile(r"\]\(([^)\s#]+)[^)]*\)")
+CITING_FILES = (".py", ".md", ".yaml", ".toml", ".txt", ".cfg", ".ini", ".js", ".html")
 
 
-def test_no_file_cites_a_document_outside_the_repo() -> None:
-    listed = subprocess.run(
+def _listed() -> list[str]:
+    return subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
     ).stdout.split()
-    citing = [
+
+
+def _citing_files() -> list[str]:
+    return [
         name
-        for name in listed
-        if name.endswith((".py", ".md", ".yaml", ".toml", ".txt"))
+        for name in _listed()
+        if name.endswith(CITING_FILES)
         and name != "tests/test_architecture.py"
         and (ROOT / name).exists()
-        and OUTSIDE_DOCS.search((ROOT / name).read_text(errors="replace"))
     ]
-    assert citing == []
+
+
+def test_no_file_cites_a_document_outside_the_repo() -> None:
+    citing = {
+        name: found.group(0)
+        for name in _citing_files()
+        if (found := OUTSIDE_CITATION.search((ROOT / name).read_text(errors="replace")))
+    }
+    assert citing == {}
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "see `shared/reference/page.txt`",
+        "(../shared/DESIGN)",
+        "[REF] ../../shared/x",
+        "read /work/shared/STYLE",
+        "the brief, DESIGN.md",
+    ],
+)
+def test_outside_citation_is_caught(text: str) -> None:
+    assert OUTSIDE_CITATION.search(text)
+
+
+@pytest.mark.parametrize("text", ["--db shared.db", "a shared instance", "shared_memory/x"])
+def test_outside_citation_spares_ordinary_words(text: str) -> None:
+    assert OUTSIDE_CITATION.search(text) is None
+
+
+def _markdown_links() -> list[tuple[str, str]]:
+    links = []
+    for name in _listed():
+        if not name.endswith(".md") or not (ROOT / name).exists():
+            continue
+        for found in MARKDOWN_LINK.finditer((ROOT / name).read_text(errors="replace")):
+            target = found.group(1)
+            if "://" not in target and not target.startswith(("mailto:", "#")):
+                links.append((name, target))
+    return links
+
+
+@pytest.mark.parametrize("name,target", _markdown_links(), ids=lambda v: str(v))
+def test_markdown_link_stays_inside_the_repo_and_exists(name: str, target: str) -> None:
+    resolved = ((ROOT / name).parent / target).resolve()
+    assert resolved.is_relative_to(ROOT), f"{name} links outside the repo: {target}"
+    assert resolved.exists(), f"{name} links to a missing file: {target}"
+
+
+# -- docs/ARCHITECTURE.md names only what exists -------------------------------------------
+
+ARCHITECTURE = ROOT / "docs" / "ARCHITECTURE.md"
+FENCED = re.compile(r"```.*?```", re.DOTALL)
+CODE_SPAN = re.compile(r"`([^`]+)`")  # may wrap onto the next line
+DOC_PATH = re.compile(r"^[\w.-]+(?:/[\w.-]+)*(?:/|\.(?:py|md|toml|txt|yaml|json))$")
+DOC_NAME = re.compile(r"^[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+$")
+LAYERS = tuple(
+    sorted(p.name for p in (ROOT / "mock_server").iterdir() if (p / "__init__.py").exists())
+)
+
+
+def _spans() -> list[str]:
+    prose = FENCED.sub("", ARCHITECTURE.read_text())
+    return sorted({" ".join(span.split()) for span in CODE_SPAN.findall(prose)})
+
+
+def _doc_paths() -> list[str]:
+    return [s for s in _spans() if DOC_PATH.match(s) and ("/" in s or s.count(".") == 1)]
+
+
+def _doc_names() -> list[str]:
+    return [
+        s
+        for s in _spans()
+        if DOC_NAME.match(s) and s.split(".")[0] in ("mock_server", "contracts", "fake", *LAYERS)
+    ]
+
+
+def _resolves(name: str) -> bool:
+    """``module.name`` (a module of mock_server or contracts, or a layer of mock_server
+    written without the package), the name defined in that module (not imported into
+    it), and any attributes after it; ``fake.x`` is an attribute of a built ``Fake``."""
+    parts = name.split(".")
+    if parts[0] == "fake":
+        return _fake_has(parts[1:])
+    dotted = parts if parts[0] in PACKAGES else ["mock_server", *parts]
+    for cut in range(len(dotted), 1, -1):
+        module_name = ".".join(dotted[:cut])
+        try:
+            found: object = importlib.import_module(module_name)
+        except ModuleNotFoundError:
+            continue
+        for number, part in enumerate(dotted[cut:]):
+            found = getattr(found, part, _MISSING)
+            if found is _MISSING:
+                return False
+            if number == 0 and getattr(found, "__module__", module_name) != module_name:
+                return False  # imported there, defined elsewhere
+        return True
+    return False
+
+
+_MISSING = object()
+
+
+def _fake_has(attributes: list[str]) -> bool:
+    from mock_server.runtime.config import Config
+    from mock_server.service.fake import Fake
+
+    fake = Fake(Config(db=":memory:", clock="virtual"))
+    try:
+        found: object = fake
+        for part in attributes:
+            found = getattr(found, part, _MISSING)
+            if found is _MISSING:
+                return False
+        return True
+    finally:
+        fake.store.close()
+
+
+@pytest.mark.parametrize("path", _doc_paths())
+def test_architecture_doc_path_exists(path: str) -> None:
+    assert (ROOT / path).exists() or (ROOT / "mock_server" / path).exists()
+
+
+@pytest.mark.parametrize("name", _doc_names())
+def test_architecture_doc_name_exists(name: str) -> None:
+    assert _resolves(name)
+
+
+def test_architecture_doc_names_are_found() -> None:
+    assert len(_doc_paths()) >= 10 and len(_doc_names()) >= 50
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["api.app.create_generation", "service.fake.Fake.task_body", "fake.scenarios", "api.nowhere"],
+)
+def test_architecture_doc_check_refuses_a_name_that_is_not_there(name: str) -> None:
+    assert not _resolves(name)
+
+
+# Code that points a reader at a section: ``docs/ARCHITECTURE.md "Time"``.
+SECTION_CITED = re.compile(r"ARCHITECTURE\.md,?\s+\"([^\"]+)\"")
+# Where a section can be found: a heading, or a paragraph's bold lead.
+SECTION_NAMED = re.compile(r"^#+ (.+)$|\*\*([^*]+)\*\*", re.MULTILINE)
+
+
+def _sections_cited() -> list[tuple[str, str]]:
+    return [
+        (name, found)
+        for name in _citing_files()
+        for found in SECTION_CITED.findall((ROOT / name).read_text(errors="replace"))
+    ]
+
+
+@pytest.mark.parametrize("name,section", _sections_cited(), ids=lambda v: str(v))
+def test_architecture_doc_has_every_section_code_cites(name: str, section: str) -> None:
+    named = [a or b for a, b in SECTION_NAMED.findall(ARCHITECTURE.read_text())]
+    assert any(section.lower() in title.lower() for title in named), f"{name}: {section}"

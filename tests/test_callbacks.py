@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts import facts
 from mock_server.api.app import create_app
 from mock_server.delivery import attempt as callbacks
 from mock_server.delivery.sender import HttpSender
@@ -28,7 +29,7 @@ from mock_server.testing.threaded import ThreadedServer
 from tests.conftest import AUTH, BODY, KEY, Api
 from tests.server import running
 
-DELAYS = callbacks.RETRY_DELAYS
+DELAYS = facts.CALLBACK_RETRY_DELAYS
 
 
 @pytest.fixture(scope="module")
@@ -146,8 +147,8 @@ def test_callback_timeout_ends_ten_seconds_after_it_began(cb_api: Api, hook: Rec
     cb_api.advance(60)
     first, second = attempts(cb_api, task_id)
     assert first["error_kind"] == "timeout" and first["status"] is None
-    assert first["finished_at"] - first["attempted_at"] == callbacks.TIMEOUT_SECONDS
-    assert second["attempted_at"] - finish == callbacks.TIMEOUT_SECONDS + DELAYS[0]
+    assert first["finished_at"] - first["attempted_at"] == facts.CALLBACK_TIMEOUT_SECONDS
+    assert second["attempted_at"] - finish == facts.CALLBACK_TIMEOUT_SECONDS + DELAYS[0]
     assert second["status"] == 200
 
 
@@ -334,7 +335,7 @@ def expected_offsets(answers: list[Reply]) -> list[float]:
         if not timed_out and 200 <= reply.status < 300:
             break
         if number < callbacks.MAX_ATTEMPTS:
-            at += (callbacks.TIMEOUT_SECONDS if timed_out else 0) + DELAYS[number - 1]
+            at += (facts.CALLBACK_TIMEOUT_SECONDS if timed_out else 0) + DELAYS[number - 1]
     return times
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from contracts.provider.drift import differences, drift, shape
-from contracts.provider.record import load, scrub
+from contracts.provider.recordings import load, scrub
 
 RECORDED = Path(__file__).resolve().parent.parent / "fixtures" / "recorded"
 

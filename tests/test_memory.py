@@ -19,7 +19,7 @@ def test_cache_oldest_and_newest_tasks_answer_polls_past_its_size(
     api = make_api(cache_tasks=3)
     api.fake.put_keys(MANY)
     ids = [api.created()["id"] for _ in range(8)]
-    assert len(api.fake.tasks) == 3
+    assert len(api.fake.tasks.cache) == 3
     api.advance(3600)
     for task_id in (ids[0], ids[-1]):
         answer = api.status(task_id)
@@ -35,7 +35,7 @@ def test_cache_task_pushed_out_then_forced_answers_its_outcome(
     first = api.created()["id"]
     for _ in range(4):
         api.created()
-    assert api.fake.tasks.get(first) is None
+    assert api.fake.tasks.cache.get(first) is None
     forced = api.control("POST", f"/tasks/{first}/fail", json={"code": "generation_timeout"})
     assert forced.status_code == 200
     answer = api.status(first)

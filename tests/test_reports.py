@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from contracts.reports.junit import junit_tree
-from contracts.reports.record import Entry, RunRecord
+from contracts.reports.run_record import Entry, RunRecord
 from tests.providers import serving
 from tests.test_verify_provider import plain_text_404, rewriting, wrong_402_type
 

@@ -54,7 +54,7 @@ def test_store_restart_keeps_keys_and_balances(tmp_path: Path) -> None:
     fake.store.close()
     again = file_fake(tmp_path)
     assert {k: b.to_json() for k, b in again.balances().items()} == balances
-    assert again.keys["sk-team"].user_group == "vip"
+    assert again.accounts.info("sk-team").user_group == "vip"
 
 
 def test_store_configured_key_keeps_its_spent_balance_across_restarts(tmp_path: Path) -> None:

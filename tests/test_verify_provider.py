@@ -21,7 +21,7 @@ from starlette.types import ASGIApp
 from contracts.provider import verify_async
 from contracts.provider.drift import drift
 from contracts.provider.http import Options
-from contracts.provider.record import load
+from contracts.provider.recordings import load
 from contracts.provider.report import Report
 from mock_server.service.fake import Fake
 from mock_server.testing.embedded import free_port
@@ -162,7 +162,7 @@ def status_backwards() -> Callable[[Answer], None]:
 
 def charge_failures(app: ASGIApp, fake: Fake) -> ASGIApp:
     """Charges a failed task its reservation, as if it had succeeded."""
-    fake.charge_of = lambda task: task.reserved  # type: ignore[method-assign]
+    fake.accounts.charge_of = lambda task: task.reserved  # type: ignore[method-assign]
     return app
 
 

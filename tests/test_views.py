@@ -36,7 +36,7 @@ def test_task_row_charge_once_completed(api: Api) -> None:
     api.advance(600)
     row = views.task_row(api.fake, stored(api, task["id"]))
     assert row["status"] == "completed" and row["charge"] == row["reserved"]
-    assert row["results"] and row["results"][0].startswith(api.fake.base_url)
+    assert row["results"] and row["results"][0].startswith(api.fake.config.base_url)
 
 
 def test_task_row_failed_is_not_charged(api: Api) -> None:

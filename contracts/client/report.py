@@ -14,7 +14,7 @@ from contracts.checks import Check, Outcome
 from contracts.checks.client import describe
 from contracts.checks.pacing import pace
 from contracts.provider.report import MARKS, Line, Report
-from contracts.reports.record import RunRecord
+from contracts.reports.run_record import RunRecord
 from contracts.reports.worlds import shrunk_json, world_json
 
 if TYPE_CHECKING:

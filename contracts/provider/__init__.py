@@ -27,9 +27,9 @@ async def verify_async(options: Options, report: Report) -> int:
     import httpx
     from rich.markup import escape
 
-    from contracts.provider import files, free, spend
+    from contracts.provider import files, refusals, spend
     from contracts.provider.http import Listener, Provider
-    from contracts.provider.record import Recorder
+    from contracts.provider.recordings import Recorder
 
     listeners: list[Listener] = []
     if options.record is not None:
@@ -48,7 +48,7 @@ async def verify_async(options: Options, report: Report) -> int:
                 "the provider answers wanmock's /_mock control API: 402/403 checks "
                 "and per-task ledger charges are available"
             )
-        await free.run(provider, report)
+        await refusals.run(provider, report)
         reference, owned = await files.run(provider, report, clip)
         if options.allow_spend > 0:
             await spend.run(provider, report, reference)

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from contracts.provider.files import PIXEL_PNG
-from contracts.provider.free import BROKE_KEY, LIMITED_KEY
+from contracts.provider.refusals import BROKE_KEY, LIMITED_KEY
 
 
 def shape(value: Any) -> Any:
@@ -121,7 +121,7 @@ class FakeOracle:
             task = self.client.post("/v1/videos/generations", json=body, headers=auth).json()
             plan = self.fake.control_task(task["id"]).plan
             if status == "failed":
-                self.fake.force(task["id"], "failed", code, "drift")
+                self.fake.force(task["id"], "failed", code=code, message="drift")
             elif status != "pending":
                 target = (plan.start + plan.finish) / 2 if status == "processing" else plan.finish
                 self.client.post(

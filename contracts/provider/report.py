@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from contracts.checks import ContractViolation, Outcome
-from contracts.reports.record import Entry, RunRecord, entry
+from contracts.reports.run_record import Entry, RunRecord, entry
 
 
 @dataclass

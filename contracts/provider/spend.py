@@ -21,8 +21,8 @@ from contracts.facts import TERMINAL_STATUSES
 from contracts.pricing import as_credits, expected_charge
 from contracts.provider import files
 from contracts.provider.files import Reference
-from contracts.provider.free import BROKE_KEY, as_error, judge
 from contracts.provider.http import Provider
+from contracts.provider.refusals import BROKE_KEY, as_error, judge
 from contracts.provider.report import Report
 
 EXTRA_POLLS: Final = 2

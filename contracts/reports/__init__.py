@@ -11,7 +11,7 @@ from pathlib import Path
 
 from contracts.reports.json_report import write_json
 from contracts.reports.junit import write_junit
-from contracts.reports.record import Entry, RunRecord
+from contracts.reports.run_record import Entry, RunRecord
 
 __all__ = ["Entry", "RunRecord", "write", "write_json", "write_junit"]
 

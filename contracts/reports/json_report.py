@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from contracts.reports.record import RunRecord
+from contracts.reports.run_record import RunRecord
 
 FORMAT = 1  # bumped when a field changes meaning
 

@@ -15,7 +15,7 @@ import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from contracts.reports.record import Entry, RunRecord
+from contracts.reports.run_record import Entry, RunRecord
 
 
 def _counts(element: ET.Element, totals: dict[str, int], seconds: float) -> None:

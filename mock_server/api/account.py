@@ -23,10 +23,9 @@ from mock_server.service.fake import Fake
 async def get_credits(request: Request) -> Response:
     fake: Fake = request.app.state.fake
     try:
-        key = fake.authenticate(request.headers.get("authorization"))
+        balance = fake.accounts.own_balance(request.headers.get("authorization"))
     except ApiError as error:
         return error_response(error)
-    balance = fake.balance(key)
     remaining = as_json_number(balance.available)
     used = as_json_number(balance.charged)
     return json_response(

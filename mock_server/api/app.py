@@ -118,7 +118,8 @@ async def background(fake: Fake) -> None:
     the request path, and pick up work other processes queued (tasks to settle,
     callbacks to retry) even when no request comes. With ``--retention``, purge what is
     older than it every ``retention.SWEEP_SECONDS``."""
-    runner = asyncio.create_task(fake.run_forever()) if fake.clock.mode == "real" else None
+    real = fake.clock.mode == "real"
+    runner = asyncio.create_task(fake.time.run_forever()) if real else None
     swept = monotonic()
     try:
         while True:

@@ -17,7 +17,6 @@ from starlette.routing import Route
 
 from contracts import facts
 from mock_server.api.httpio import error_response, json_response, read_json
-from mock_server.domain.billing import Balance
 from mock_server.domain.errors import ApiError, invalid
 from mock_server.service import timeline
 from mock_server.service.fake import Fake
@@ -37,7 +36,7 @@ def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         fake: Fake = request.app.state.fake
         try:
             check_access(request, fake.config.control_token)
-            fake.sync()
+            fake.replica.sync()
             return json_response(await handler(request, fake))
         except ApiError as error:
             return error_response(error)
@@ -72,7 +71,7 @@ async def health(request: Request, fake: Fake) -> dict[str, Any]:
         "status": "ok",
         "version": __version__,
         "clock": clock_view(fake),
-        "tasks": fake.count_tasks(),
+        "tasks": fake.tasks.count(),
         "seed": fake.seed,
         "profile": fake.config.profile,
     }
@@ -97,21 +96,19 @@ async def advance_clock(request: Request, fake: Fake) -> dict[str, Any]:
         or not 0 <= seconds <= MAX_ADVANCE_SECONDS
     ):
         raise invalid("seconds", f"seconds must be a number from 0 to {MAX_ADVANCE_SECONDS}")
-    await fake.advance(float(seconds))
+    await fake.time.advance(float(seconds))
     return clock_view(fake)
 
 
 async def list_tasks(request: Request, fake: Fake) -> dict[str, Any]:
     q = request.query_params
-    tasks, cursor = timeline.task_page(
+    return timeline.task_page(
         fake, q.get("key"), q.get("status"), parse_limit(q.get("limit")), q.get("cursor")
     )
-    return {"tasks": [timeline.describe(fake, t) for t in tasks], "next_cursor": cursor}
 
 
 async def get_task(request: Request, fake: Fake) -> dict[str, Any]:
-    fake.settle_due()
-    return timeline.describe(fake, fake.control_task(request.path_params["task_id"]))
+    return timeline.describe_task(fake, request.path_params["task_id"])
 
 
 async def _outcome_body(request: Request, fake: Fake) -> dict[str, Any]:
@@ -127,32 +124,28 @@ async def _outcome_body(request: Request, fake: Fake) -> dict[str, Any]:
 
 
 async def complete_task(request: Request, fake: Fake) -> dict[str, Any]:
-    task = fake.force(request.path_params["task_id"], "completed")
-    await fake.run_due()  # a callback now due is attempted before the answer
-    return timeline.describe(fake, task)
+    return await timeline.end_task(fake, request.path_params["task_id"], "completed")
 
 
 async def fail_task(request: Request, fake: Fake) -> dict[str, Any]:
     body = await _outcome_body(request, fake)
     code = body.get("code", DEFAULT_FAIL_CODE)
     message = body.get("message") or facts.task_error_message(str(code))
-    task = fake.force(request.path_params["task_id"], "failed", code, message)
-    await fake.run_due()  # a callback now due is attempted before the answer
-    return timeline.describe(fake, task)
+    task_id = request.path_params["task_id"]
+    return await timeline.end_task(fake, task_id, "failed", code=code, message=message)
 
 
 async def cancel_task(request: Request, fake: Fake) -> dict[str, Any]:
     # No public cancel endpoint is documented; a cancelled task reads as failed with the
     # real code for it, request_cancelled (SOURCES.md "Cancel").
-    task = fake.force(
+    return await timeline.end_task(
+        fake,
         request.path_params["task_id"],
         "failed",
-        facts.CANCEL_CODE,
-        facts.task_error_message(facts.CANCEL_CODE),
+        code=facts.CANCEL_CODE,
+        message=facts.task_error_message(facts.CANCEL_CODE),
         forced="cancel",
     )
-    await fake.run_due()  # a callback now due is attempted before the answer
-    return timeline.describe(fake, task)
 
 
 async def put_keys(request: Request, fake: Fake) -> dict[str, Any]:
@@ -160,18 +153,11 @@ async def put_keys(request: Request, fake: Fake) -> dict[str, Any]:
     keys = body.get("keys") if isinstance(body, dict) else None
     if not isinstance(keys, dict) or not keys:
         raise invalid("keys", 'expected {"keys": {"KEY": {"credits": "100"}}}')
-    fake.put_keys(keys)
-    return await get_keys(request, fake)
+    return {"keys": fake.accounts.put_keys(keys)}
 
 
 async def get_keys(request: Request, fake: Fake) -> dict[str, Any]:
-    balances = fake.balances()
-    return {
-        "keys": {
-            k: {**info.to_json(), **balances.get(k, Balance()).to_json()}
-            for k, info in fake.keys.items()
-        }
-    }
+    return {"keys": fake.accounts.key_table()}
 
 
 async def get_callbacks(request: Request, fake: Fake) -> dict[str, Any]:
@@ -183,10 +169,7 @@ async def get_callbacks(request: Request, fake: Fake) -> dict[str, Any]:
 
 
 async def get_ledger(request: Request, fake: Fake) -> dict[str, Any]:
-    key = request.query_params.get("key")
-    balances = {k: b.to_json() for k, b in fake.balances().items() if key in (None, k)}
-    entries = [e.to_json() for e in fake.ledger_entries(key)]
-    return {"entries": entries, "balances": balances}
+    return fake.accounts.ledger(request.query_params.get("key"))
 
 
 async def openapi_document(request: Request) -> Response:

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from mock_server.api.control import guarded
 from mock_server.api.httpio import read_json
-from mock_server.service import events, timeline
+from mock_server.service import events
 from mock_server.service.fake import Fake
 from mock_server.service.paging import parse_limit
 
@@ -27,19 +27,17 @@ async def list_scenarios(request: Request, fake: Fake) -> dict[str, Any]:
 
 
 async def delete_scenarios(request: Request, fake: Fake) -> dict[str, Any]:
-    fake.rules.delete()
-    return {"rules": []}
+    return {"rules": fake.rules.delete()}
 
 
 async def delete_scenario(request: Request, fake: Fake) -> dict[str, Any]:
-    fake.rules.delete(request.path_params["rule_id"])
-    return {"rules": fake.rules.to_json()}
+    return {"rules": fake.rules.delete(request.path_params["rule_id"])}
 
 
 async def list_requests(request: Request, fake: Fake) -> dict[str, Any]:
     q = request.query_params
-    entries, cursor = timeline.journal_page(
-        fake, q.get("key"), q.get("task_id"), parse_limit(q.get("limit")), q.get("cursor")
+    entries, cursor = fake.journal.page(
+        q.get("key"), q.get("task_id"), parse_limit(q.get("limit")), q.get("cursor")
     )
     return {"requests": entries, "count": len(entries), "next_cursor": cursor}
 

@@ -10,7 +10,6 @@ single ``Range``; an unsatisfiable range gets 416. Several ranges, or a malforme
 
 from __future__ import annotations
 
-import hmac
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,10 +19,8 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from mock_server.domain.models import Task
-from mock_server.domain.taskview import result_path, result_signature
-from mock_server.media.clips import ClipSpec, result_spec
 from mock_server.service.fake import Fake
+from mock_server.service.results import ResultRefused
 
 NAME_RE = re.compile(r"(task-unified-\d{1,12}-[a-z0-9]{8})-(\d{1,2})\.mp4")
 RANGE_RE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -99,31 +96,11 @@ async def serve_result(request: Request) -> Response:
     if match is None or not expires_text.isdigit() or not signature:
         return storage_error(403, "AccessDenied", "Missing or malformed signature parameters")
     task_id, index = match.group(1), int(match.group(2))
-    expected = result_signature(fake.result_secret, result_path(task_id, index), int(expires_text))
-    if not hmac.compare_digest(expected, signature):
-        return storage_error(
-            403, "SignatureDoesNotMatch", "The request signature we calculated does not match"
-        )
-    if fake.now() >= int(expires_text):
-        return storage_error(403, "AccessDenied", "Request has expired")
-    task = fake.find_task(task_id)
-    if task is None or index >= task.plan.results or fake.observe(task).status != "completed":
-        return storage_error(404, "NoSuchKey", "The specified key does not exist")
-    spec = clip_spec(fake, task)
-    path = await fake.result_file(spec)
+    try:
+        path = await fake.results.file(task_id, index, int(expires_text), signature)
+    except ResultRefused as refused:
+        return storage_error(refused.status, refused.code, refused.message)
     return file_response(request, path, "video/mp4")
-
-
-def clip_spec(fake: Fake, task: Task) -> ClipSpec:
-    """What a task's result looks like (``media.clips.result_spec``)."""
-    request = task.request
-    return result_spec(
-        fake.config.models[request.model],
-        request.quality,
-        request.aspect_ratio,
-        request.duration,
-        request.generate_audio,
-    )
 
 
 routes = [Route("/results/{name}", serve_result, methods=["GET", "HEAD"])]

@@ -31,10 +31,9 @@ def fake_of(request: Request) -> Fake:
 async def create_generation(request: Request) -> Response:
     fake = fake_of(request)
     try:
-        key = fake.authenticate(request.headers.get("authorization"))
+        key = fake.accounts.authenticate(request.headers.get("authorization"))
         body = await read_json(request, fake.config.max_body_bytes, param="model")
-        await fake.prefetch_references(body)  # --fetch-references only: probe unknown URLs
-        task = fake.create_task(key, body)
+        task, answer = await fake.tasks.submit(key, body)
     except ApiError as error:
         return error_response(error)
     request.state.task_id = task.id  # for the journal
@@ -42,7 +41,7 @@ async def create_generation(request: Request) -> Response:
     code = task.plan.error_code
     if code and not faults.is_known_task_error(code):
         request.state.notes = [f"failure code {code!r} is not one of the real service's codes"]
-    return Response(fake.task_json(task), media_type=JSON)
+    return Response(answer, media_type=JSON)
 
 
 class GetTask:
@@ -58,8 +57,8 @@ async def get_task(scope: Scope, send: Send) -> None:
     authorization = next((v for k, v in scope["headers"] if k == b"authorization"), b"")
     key = None
     try:
-        key = fake.authenticate(authorization.decode("latin-1"), facts.QUERY_AUTH_MESSAGE)
-        body = fake.task_json(fake.get_task(key, scope["path_params"]["task_id"]))
+        key = fake.accounts.authenticate(authorization.decode("latin-1"), facts.QUERY_AUTH_MESSAGE)
+        body = fake.tasks.poll(key, scope["path_params"]["task_id"])
         status, extra = 200, []
     except ApiError as error:
         body, status = orjson.dumps(error.body()), error.status

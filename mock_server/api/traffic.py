@@ -47,7 +47,7 @@ def _key(fake: Fake, scope: Scope) -> str | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
             token = value.decode("latin-1").partition(" ")[2].strip()
-            return token if token in fake.keys else None
+            return token if fake.accounts.known(token) else None
     return None
 
 
@@ -74,11 +74,11 @@ class Traffic:
         path: str = scope["path"]
         fake: Fake = scope["app"].state.fake
         started, arrived = monotonic(), wall_time()  # latency and wall_at share a start
-        fake.sync()
+        fake.replica.sync()
         if fake.stepped:
-            await fake.on_request()
+            await fake.time.on_request()
         entry = Entry(fake.now(), scope["method"], path, None, arrived)
-        if fake.scenarios.rules or (scope["method"] == "POST" and path == CREATE_PATH):
+        if fake.rules.active or (scope["method"] == "POST" and path == CREATE_PATH):
             entry.key = _key(fake, scope)
             try:
                 answered = await self._scenario(fake, scope, receive, send, entry)
@@ -91,9 +91,8 @@ class Traffic:
             receive = entry.replay or receive
             if scope.get(BREAK):
                 send = broken(send, scope[BREAK])
-        low, high = fake.config.latency
-        if high:
-            await idle(fake.latency_rng.uniform(low, high))
+        if fake.config.latency[1]:
+            await idle(fake.time.latency())
         extra = scope.get(EXTRA)
         if path.startswith(TASK_PATH) and scope["method"] == "GET":
             # The poll handler leaves its answer in the scope: no wrapper on the hot path.
@@ -175,21 +174,13 @@ class Traffic:
         return True
 
     def _rule(self, fake: Fake, scope: Scope, entry: Entry, body: bytes) -> Rule | None:
-        scenarios = fake.scenarios
         model, prompt = _peek(body) if body else (None, None)
-        if prompt and "[wanmock:" in prompt:
-            scenarios.token_rules(Facts("POST", CREATE_PATH, entry.key, model, prompt))
-        if not scenarios.rules:
-            return None
-        task_id = (
-            scope["path"].rpartition("/")[2] if scope["path"].startswith("/v1/tasks/") else None
-        )
-        facts = Facts(scope["method"], scope["path"], entry.key, model, prompt, task_id)
-        rule = scenarios.http_effect(facts)
-        if rule is None or not (rule.effect.http_status or rule.effect.drop_connection):
-            extra = scenarios.decoration(facts)
-            if extra:
-                scope[EXTRA] = extra
+        path = scope["path"]
+        task_id = path.rpartition("/")[2] if path.startswith(TASK_PATH) else None
+        asked = Facts(scope["method"], path, entry.key, model, prompt, task_id)
+        rule, extra = fake.rules.answer_effects(asked)
+        if extra:
+            scope[EXTRA] = extra
         return rule
 
     async def _answer(self, send: Send, error: ApiError, entry: Entry) -> None:
@@ -210,14 +201,14 @@ class Traffic:
         await drop(send)
 
     def _note_poll_rate(self, fake: Fake, path: str, entry: Entry, now: float) -> None:
-        gap = fake.note_poll(path, now)
+        gap = fake.journal.note_poll(path, now)
         if gap is not None and gap < fake.config.poll_interval_min:
             entry.poll_gap = (gap, fake.config.poll_interval_min)
 
     def _finish(self, fake: Fake, entry: Entry, started: float) -> None:
         if not entry.recorded:
             entry.latency_ms = (monotonic() - started) * 1000
-            fake.record(entry)
+            fake.journal.record(entry)
 
 
 def _decorated(send: Send, extra: dict[str, Any], scope: Scope) -> Send:

@@ -1,8 +1,10 @@
 """One callback attempt's rules, shared by the outbox (when) and the sender (how).
 
-The schedule is the real service's (SOURCES.md "Callbacks"): a 10 s timeout; a 2xx
-answer ends delivery; anything else is retried 1, 2 and 4 s after each failure, at most
-4 attempts. Kept apart so the outbox and the sender need not import each other.
+The schedule is the real service's, written once in the contract's facts
+(``contracts.facts.CALLBACK_TIMEOUT_SECONDS`` and ``CALLBACK_RETRY_DELAYS``, SOURCES.md
+"Callbacks"): a 10 s timeout; a 2xx answer ends delivery; anything else is retried 1, 2
+and 4 s after each failure, at most 4 attempts. Kept apart so the outbox and the sender
+need not import each other.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-RETRY_DELAYS: Final = (1.0, 2.0, 4.0)  # after each failure (SOURCES.md "Callbacks")
-MAX_ATTEMPTS: Final = len(RETRY_DELAYS) + 1
-TIMEOUT_SECONDS: Final = 10.0
+from contracts.facts import CALLBACK_RETRY_DELAYS, CALLBACK_TIMEOUT_SECONDS
+
+MAX_ATTEMPTS: Final = len(CALLBACK_RETRY_DELAYS) + 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +49,10 @@ def retry_due(number: int, failed_at: float) -> float | None:
     ``failed_at``; None when ``number`` was the last."""
     if number >= MAX_ATTEMPTS:
         return None
-    return failed_at + RETRY_DELAYS[number - 1]
+    return failed_at + CALLBACK_RETRY_DELAYS[number - 1]
 
 
 def attempt_end(started: float, now: float, answer: Answer) -> float:
     """The server instant an attempt ended: a timeout ends the full 10 s after it began,
     even on a virtual clock that stood still meanwhile."""
-    return max(now, started + TIMEOUT_SECONDS) if answer.kind == "timeout" else now
+    return max(now, started + CALLBACK_TIMEOUT_SECONDS) if answer.kind == "timeout" else now

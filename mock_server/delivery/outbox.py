@@ -4,11 +4,12 @@ On completed, failed or cancelled, after billing is confirmed, the task object i
 to ``callback_url``; 10 s timeout; a 2xx answer ends delivery; anything else is retried 1,
 2 and 4 s after each failure, at most 4 attempts (SOURCES.md "Callbacks").
 
-The flow: ``Fake._settle`` writes the outbox row in the same transaction as the
-settlement, then ``schedule`` puts a ``callback`` event on the scheduler. When it is due,
-``on_due`` re-reads the row (the store is the truth: another process may have moved it),
-claims the attempt under a lease, has the sender make it, and records the attempt together
-with the delivery's next step in one transaction. A restart reloads every pending row.
+The flow: ``Timekeeper.settle`` (service/timekeeper.py) writes the outbox row in the
+same transaction as the settlement, then ``schedule`` puts a ``callback`` event on the
+scheduler. When it is due, ``on_due`` re-reads the row (the store is the truth: another
+process may have moved it), claims the attempt under a lease, has the sender make it,
+and records the attempt together with the delivery's next step in one transaction. A
+restart reloads every pending row.
 
 Clock modes:
 
@@ -37,8 +38,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
+from contracts import facts
 from mock_server.delivery.attempt import (
-    TIMEOUT_SECONDS,
     Answer,
     Sender,
     attempt_end,
@@ -121,6 +122,13 @@ class Outbox:
         self._due[task_id] = due
         self.scheduler.add(due, "callback", task_id)
 
+    def catch_up(self, since_rev: int) -> None:
+        """Deliveries another process queued or failed after change ``since_rev``: this
+        process schedules them too (whichever claims one first makes the attempt)."""
+        for row in self.store.callbacks_since(since_rev):
+            if row.next_due is not None:
+                self.schedule(row.task_id, row.next_due)
+
     def resume(self) -> None:
         """After a start: every pending delivery is due at its stored time."""
         for row in self.store.callbacks(pending=True):
@@ -132,7 +140,7 @@ class Outbox:
     def wall_limit(self) -> float:
         """Real seconds one attempt may wait for its answer."""
         if self.clock.mode == "real":
-            return TIMEOUT_SECONDS / scale_of(self.clock)
+            return facts.CALLBACK_TIMEOUT_SECONDS / scale_of(self.clock)
         return self.config.callback_wall_timeout
 
     async def on_due(self, task_id: str, due: float) -> None:
@@ -236,6 +244,12 @@ class Outbox:
         )
         deliveries = [_delivery_view(row) for row in self.store.callbacks(task_id)]
         return {"callbacks": deliveries, "attempts": attempts}
+
+    def attempts_after(
+        self, key: str | None, task_id: str | None, after: tuple[float, int, str], limit: int
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` attempts after (at, number, task id), oldest first."""
+        return self.store.attempts_after(key, task_id, after, limit)
 
     def describe_page(
         self, task_id: str | None, after: int, limit: int

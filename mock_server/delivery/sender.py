@@ -22,8 +22,9 @@ from typing import Any, Final
 import httpcore
 import httpx
 
+from contracts.facts import CALLBACK_TIMEOUT_SECONDS
 from mock_server import __version__
-from mock_server.delivery.attempt import TIMEOUT_SECONDS, Answer
+from mock_server.delivery.attempt import Answer
 from mock_server.domain import netguard
 from mock_server.domain.errors import ApiError
 from mock_server.domain.validation import check_callback_url
@@ -126,7 +127,7 @@ def callback_ssl_context(ca_file: str | None) -> ssl.SSLContext:
 def classify(exc: BaseException) -> tuple[str, str]:
     """(kind, text) of a failed attempt, from the innermost cause that explains it."""
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
-        return "timeout", f"timeout: no answer within {TIMEOUT_SECONDS:g} s"
+        return "timeout", f"timeout: no answer within {CALLBACK_TIMEOUT_SECONDS:g} s"
     chain: list[BaseException] = []
     seen: BaseException | None = exc
     while seen is not None and seen not in chain:

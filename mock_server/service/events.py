@@ -33,7 +33,7 @@ def event_page(
     cursor: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Up to ``limit`` events in time order after ``cursor``, and the next page's cursor."""
-    fake.settle_due()
+    fake.time.settle_due()
     fake.journal.flush()
     found = decode_cursor(cursor, "events", (float, int, int, str))
     after: Key = (float(found[0]), found[1], found[2], found[3]) if found else START
@@ -51,7 +51,7 @@ def event_page(
 def _requests(
     fake: Fake, key: str | None, task_id: str | None, after: Key, want: int
 ) -> list[tuple[Key, dict[str, Any]]]:
-    rows = ((_request_key(row), row) for row in fake.store.journal_rows(key, task_id))
+    rows = ((_request_key(row), row) for row in fake.journal.rows(key, task_id))
     best = heapq.nsmallest(want, (r for r in rows if r[0] > after), key=lambda r: r[0])
     return [(at_key, decode(row)) for at_key, row in best]
 
@@ -77,11 +77,11 @@ def _task_steps(
     position = None
     while True:
         if task_id is not None:
-            one = fake.store.get_task(task_id)
+            one = fake.tasks.stored(task_id)
             tasks = [one] if one is not None and key in (None, one.key) else []
             following = None
         else:
-            tasks, following = fake.store.page_tasks(key, TASK_CHUNK, position, after[0])
+            tasks, following = fake.tasks.page(key, TASK_CHUNK, position, after[0])
         for task in tasks:
             if len(best) >= want and task.plan.created > best[-1][0][0]:
                 return best  # every later task's steps come after the page
@@ -107,7 +107,7 @@ def _ledger(
     at, number, _ = _within(after, 2)
     return [
         ((e.at, 2, e.seq, ""), {**e.to_json(), "kind": "ledger", "ledger_kind": e.kind})
-        for e in fake.store.ledger_after(key, task_id, at, number, want)
+        for e in fake.accounts.ledger_after(key, task_id, at, number, want)
     ]
 
 
@@ -120,5 +120,5 @@ def _callbacks(
             (a["attempted_at"], 3, a["number"], a["task_id"]),
             {**a, "kind": "callback", "at": a["attempted_at"]},
         )
-        for a in fake.store.attempts_after(key, task_id, (at, number, text), want)
+        for a in fake.outbox.attempts_after(key, task_id, (at, number, text), want)
     ]

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mock_server.media.clips import result_spec
 from mock_server.service.fake import Fake
 
 DAY = 86_400.0
@@ -36,23 +35,16 @@ def purge(fake: Fake, days: float | None = None) -> Purged:
     done = Purged()
     if not days:
         return done
-    fake.settle_due()
+    fake.time.settle_due()
     fake.journal.flush()
     cutoff = fake.now() - days * DAY
     while True:
-        ids = fake.store.purge_settled(cutoff, BATCH)
+        ids = fake.tasks.purge_settled(cutoff, BATCH)
         if not ids:
             break
         done.tasks += len(ids)
-        fake.tasks.forget(ids)
-        done.journal_rows += fake.store.purge_journal(set(ids))
-    # Another process may have purged tasks this one still holds: drop those too.
+        done.journal_rows += fake.journal.purge(ids)
     fake.tasks.forget_settled_before(cutoff)
     if done.tasks:
-        keep = {
-            result_spec(fake.config.models[model], quality, ratio, seconds, audio).file_name
-            for model, quality, ratio, seconds, audio in fake.store.result_kinds()
-            if model in fake.config.models
-        }
-        done.files = fake.media.renders.prune(keep)
+        done.files = fake.results.prune_unused()
     return done

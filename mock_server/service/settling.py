@@ -7,7 +7,7 @@ unsettled tasks ordered by finish (an index), so the scheduler holds only the ea
 event runs, the next ``size`` are read from the store (keyset paging on (finish, id)).
 A task that ends inside the window is scheduled at once; one that ends past it is
 picked up when the window reaches it. A settle event for a task already settled does
-nothing (``Fake._settle`` reads the store), so loading a task twice is harmless.
+nothing (``Timekeeper.settle`` reads the store), so loading a task twice is harmless.
 """
 
 from __future__ import annotations

@@ -18,10 +18,9 @@ import hashlib
 from typing import Any, Final
 
 from contracts import facts
-from mock_server.delivery.attempt import MAX_ATTEMPTS, RETRY_DELAYS
+from mock_server.delivery.attempt import MAX_ATTEMPTS
 from mock_server.domain.billing import credits_text
 from mock_server.domain.models import Task
-from mock_server.runtime.journal import decode
 from mock_server.service.fake import Fake
 
 TASKS_SHOWN: Final = 50
@@ -41,21 +40,21 @@ def fingerprint(*parts: object) -> str:
 
 def store_versions(fake: Fake, key: str | None, task_id: str | None) -> dict[str, str]:
     """Each section's version, from store reads only (safe in a worker thread)."""
-    state = fake.store.state()
-    changes = (state.epoch, state.rev)
+    changes = fake.replica.changes()
+    epoch = changes[0]
     return {
         "tasks": fingerprint(changes),
         "ledger": fingerprint(changes),
         "callbacks": fingerprint(changes),
-        "scenarios": fingerprint(state.epoch, fake.store.rules()),
-        "journal": fingerprint(state.epoch, fake.store.journal_head(), key, task_id),
+        "scenarios": fingerprint(epoch, fake.rules.versions()),
+        "journal": fingerprint(epoch, fake.journal.head(), key, task_id),
     }
 
 
 def moving_versions(fake: Fake, found: dict[str, str]) -> dict[str, str]:
     """On a real clock a running task moves without any write: its section changes
     each second while something is due."""
-    if fake.clock.mode != "real" or fake.scheduler.next_due() is None:
+    if fake.clock.mode != "real" or fake.time.next_due() is None:
         return found
     return {**found, "tasks": fingerprint(found["tasks"], int(fake.now()))}
 
@@ -80,16 +79,16 @@ def failure_codes() -> list[tuple[str, str]]:
 
 def recent_tasks(fake: Fake, limit: int = TASKS_SHOWN) -> list[Task]:
     """The newest ``limit`` tasks, newest first."""
-    fake.settle_due()
-    return fake.store.newest_tasks(limit)
+    fake.time.settle_due()
+    return fake.tasks.newest(limit)
 
 
 def task_row(fake: Fake, task: Task) -> dict[str, Any]:
     """One task as the dashboard shows it: what was asked, where it is, what it cost."""
-    seen = fake.observe(task)
-    body = fake.task_body(task) if seen.status == "completed" else {}
+    seen = fake.tasks.observe(task)
+    body = fake.tasks.body(task) if seen.status == "completed" else {}
     request = task.request
-    charged = fake.charge_of(task) if task.settled else None
+    charged = fake.accounts.charge_of(task) if task.settled else None
     failed = seen.status == "failed"
     return {
         "id": task.id,
@@ -114,30 +113,32 @@ def task_row(fake: Fake, task: Task) -> dict[str, Any]:
 
 def list_tasks(fake: Fake, limit: int = TASKS_SHOWN) -> tuple[list[dict[str, Any]], int]:
     """The newest tasks as rows, and how many tasks there are in all."""
-    return [task_row(fake, t) for t in recent_tasks(fake, limit)], fake.store.count_tasks()
+    return [task_row(fake, t) for t in recent_tasks(fake, limit)], fake.tasks.count()
 
 
 def unfinished(fake: Fake, limit: int = TASKS_SHOWN) -> list[str]:
     """Ids of the newest tasks that have not ended: what complete/fail/cancel can steer."""
-    return [t.id for t in recent_tasks(fake, limit) if fake.observe(t).status in _RUNNING]
+    return [t.id for t in recent_tasks(fake, limit) if fake.tasks.observe(t).status in _RUNNING]
 
 
 def balances(fake: Fake) -> dict[str, dict[str, str]]:
     """Every key's balance: configured keys first, then any other key with entries."""
-    found = fake.balances()
-    names = list(dict.fromkeys([*fake.keys, *found]))
-    return {k: found[k].to_json() if k in found else fake.balance(k).to_json() for k in names}
+    found = fake.accounts.balances()
+    names = fake.accounts.names()
+    return {
+        k: found[k].to_json() if k in found else fake.accounts.balance(k).to_json() for k in names
+    }
 
 
 def keys(fake: Fake) -> list[str]:
-    return list(dict.fromkeys([*fake.keys, *fake.balances()]))
+    return fake.accounts.names()
 
 
 def ledger(fake: Fake, per_key: int = LEDGER_ENTRIES_SHOWN) -> dict[str, Any]:
     """Balances and each key's newest entries (newest first)."""
     shown = balances(fake)
     recent = {
-        key: [e.to_json() for e in reversed(fake.store.ledger_entries(key)[-per_key:])]
+        key: [e.to_json() for e in reversed(fake.accounts.ledger_entries(key)[-per_key:])]
         for key in shown
     }
     return {"balances": shown, "entries": recent}
@@ -145,12 +146,12 @@ def ledger(fake: Fake, per_key: int = LEDGER_ENTRIES_SHOWN) -> dict[str, Any]:
 
 def retries_to_come(attempts_made: int, next_due: float | None) -> list[float]:
     """The earliest times of the attempts still to come: the next one when it is due,
-    then 2 and 4 s after each failure (``RETRY_DELAYS``), up to ``MAX_ATTEMPTS``."""
+    then 2 and 4 s after each failure (``facts.CALLBACK_RETRY_DELAYS``), up to ``MAX_ATTEMPTS``."""
     if next_due is None:
         return []
     times, at = [next_due], next_due
     for number in range(attempts_made + 2, MAX_ATTEMPTS + 1):
-        at += RETRY_DELAYS[number - 2]
+        at += facts.CALLBACK_RETRY_DELAYS[number - 2]
         times.append(at)
     return times
 
@@ -189,5 +190,4 @@ def journal(
 ) -> list[dict[str, Any]]:
     """The newest requests as the store holds them, newest first; no flush, so a reader
     never writes on the request path (the server writes a batch each second)."""
-    rows = fake.store.journal(key, task_id, limit, fake.config.journal_limit)
-    return [decode(row) for row in reversed(rows)]
+    return list(reversed(fake.journal.written(key, task_id, limit)))

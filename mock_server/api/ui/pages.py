@@ -98,7 +98,7 @@ async def state(request: Request) -> Response:
         check_access(request, fake.config.control_token)
     except ApiError as error:
         return error_response(error)
-    fake.sync()  # another worker's writes (--workers N): a memory compare when none
+    fake.replica.sync()  # another worker's writes (--workers N): a memory compare when none
     key, task = _filters(request)
     since = _since(request.query_params.get("since", ""))
     now = await versions(fake, key, task)
@@ -170,7 +170,7 @@ async def page(request: Request) -> Response:
         )
         values.update(task_options="", key_options="")
     else:
-        fake.sync()
+        fake.replica.sync()
         now = await versions(fake, key, task)
         since = ",".join(f"{n}:{v}" for n, v in now.items())
         for name in now:
