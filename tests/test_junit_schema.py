@@ -18,7 +18,7 @@ import pytest
 import xmlschema
 
 from contracts.reports.junit import junit_tree
-from contracts.reports.record import Entry, RunRecord
+from contracts.reports.run_record import Entry, RunRecord
 from tests.providers import serving
 from tests.test_reports import EXAMPLE, both_broken, verify_provider, wanmock
 
