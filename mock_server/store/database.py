@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from mock_server.store import memory
+from mock_server.store.records import FaultLog
 
 BUSY_TIMEOUT_MS = 30_000
 # The WAL-index header (https://www.sqlite.org/walformat.html, "2.1 The WAL-Index
@@ -29,6 +30,9 @@ BUSY_TIMEOUT_MS = 30_000
 # iChange counter moves on each transaction), so comparing them tells whether anyone
 # committed since the last look, for the price of a memory compare.
 WAL_INDEX_HEADER_BYTES = 48
+# SQLite's primary result codes of a database that cannot write for now
+# (https://www.sqlite.org/rescode.html): BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
+UNAVAILABLE = frozenset({5, 6, 8, 10, 13, 14})
 
 
 def _add(a: str, b: str) -> str:
@@ -114,6 +118,7 @@ class Database:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        self.faults = FaultLog(self.path)
         if self.path == ":memory:":  # a copy of a template, maybe a used one emptied
             self._db = memory.open_store(self.SCHEMAS, configure)
         else:
@@ -131,17 +136,28 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """The one place SQLite's errors leave the store: a full, read-only or failing
+        disk (or a lock held past ``busy_timeout``) is ``StoreUnavailable``, with
+        nothing of the transaction kept."""
         with self._lock:
             if self._db.in_transaction:  # nested: part of the caller's transaction
                 yield self._db
                 return
-            self._db.execute("BEGIN IMMEDIATE")
             try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+                self._db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._db
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+                self._db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in UNAVAILABLE:
+                    raise
+                if self._db.in_transaction:  # a failed COMMIT may leave it open
+                    self._db.execute("ROLLBACK")
+                raise self.faults.failed(exc) from exc
+            self.faults.worked()
 
     def query(self, sql: str, args: tuple[object, ...] = ()) -> list[sqlite3.Row]:
         with self._lock:

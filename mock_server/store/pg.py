@@ -26,6 +26,7 @@ from psycopg_pool import ConnectionPool, PoolClosed
 
 from mock_server.store.database import StoreClosedError
 from mock_server.store.pg_schema import ADVISORY_LOCK, MIGRATIONS, SCHEMA_VERSION, TABLES
+from mock_server.store.records import FaultLog
 from mock_server.store.state import State, StoreError
 
 CHANNEL = "wanmock_changes"
@@ -132,6 +133,7 @@ class PgDatabase:
 
     def __init__(self, url: str, pool_size: int = 4) -> None:
         self.path = redacted(url)
+        self.faults = FaultLog(self.path)
         self.writer = f"wanmock-{secrets.token_hex(6)}"  # names this store's changes
         connect_check(url)
         self._pool: ConnectionPool[Conn] = ConnectionPool(
@@ -163,6 +165,9 @@ class PgDatabase:
                 yield conn
         except PoolClosed as exc:
             raise StoreClosedError("the store is closed") from exc
+        except psycopg.OperationalError as exc:  # the server gone, or no connection in time
+            raise self.faults.failed(exc) from exc
+        self.faults.worked()
 
     def query(self, sql: str, args: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
         with self.transaction() as db:

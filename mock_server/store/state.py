@@ -12,6 +12,7 @@ import sqlite3
 from dataclasses import dataclass
 
 from mock_server.store.database import Database, record
+from mock_server.store.records import StoreError as StoreError  # its old home
 
 SCHEMA_VERSION = 2
 TASK_NUMBER_BLOCK = 64
@@ -33,10 +34,6 @@ CREATE TABLE IF NOT EXISTS state (
 );
 INSERT OR IGNORE INTO state (id) VALUES (1)
 """
-
-
-class StoreError(Exception):
-    """The store cannot be used as it is (an older layout, say); the message says why."""
 
 
 @dataclass(frozen=True, slots=True)
