@@ -143,18 +143,30 @@ async def background(fake: Fake) -> None:
     """Real clock: run side effects when due. Every mode: write the journal's batch off
     the request path, and pick up work other processes queued (tasks to settle,
     callbacks to retry) even when no request comes. With ``--retention``, purge what is
-    older than it every ``retention.SWEEP_SECONDS``."""
-    runner = asyncio.create_task(fake.run_forever()) if fake.clock.mode == "real" else None
+    older than it every ``retention.SWEEP_SECONDS``. A store fault (the store logged
+    it) stops none of this: the step is tried again next round, and the real clock's
+    runner is started again."""
+    runner: asyncio.Task[None] | None = None
     swept = monotonic()
     try:
         while True:
+            if fake.clock.mode == "real" and (runner is None or stopped_by_store(runner)):
+                runner = asyncio.create_task(fake.run_forever())
             await idle(HOUSEKEEPING_SECONDS)
-            await fake.housekeeping()
-            if fake.config.retention and monotonic() - swept >= retention.SWEEP_SECONDS:
-                swept = monotonic()
-                purged = retention.purge(fake)
-                if purged.tasks:
-                    log.info("retention: purged %d tasks", purged.tasks)
+            with contextlib.suppress(StoreUnavailable):
+                await fake.housekeeping()
+                if fake.config.retention and monotonic() - swept >= retention.SWEEP_SECONDS:
+                    swept = monotonic()
+                    purged = retention.purge(fake)
+                    if purged.tasks:
+                        log.info("retention: purged %d tasks", purged.tasks)
     finally:
         if runner is not None:
             runner.cancel()
+
+
+def stopped_by_store(runner: asyncio.Task[None]) -> bool:
+    """Did the real clock's runner end on a store fault (and so should run again)?"""
+    if not runner.done() or runner.cancelled():
+        return False
+    return isinstance(runner.exception(), StoreUnavailable)
