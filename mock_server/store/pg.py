@@ -12,6 +12,7 @@ replica wrote (docs/ARCHITECTURE.md "The store is the source of truth").
 
 from __future__ import annotations
 
+import logging
 import secrets
 import select
 import threading
@@ -134,6 +135,8 @@ class PgDatabase:
     def __init__(self, url: str, pool_size: int = 4) -> None:
         self.path = redacted(url)
         self.faults = FaultLog(self.path)
+        # FaultLog says once that the server is gone; the pool would say it per attempt.
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
         self.writer = f"wanmock-{secrets.token_hex(6)}"  # names this store's changes
         connect_check(url)
         self._pool: ConnectionPool[Conn] = ConnectionPool(
@@ -161,7 +164,8 @@ class PgDatabase:
         """One transaction on a pooled connection: committed at the end, rolled back
         on an exception."""
         try:
-            with self._pool.connection() as conn:
+            # A server that is gone is a 503 after CONNECT_TIMEOUT_SECONDS, not the pool's 30
+            with self._pool.connection(timeout=CONNECT_TIMEOUT_SECONDS) as conn:
                 yield conn
         except PoolClosed as exc:
             raise StoreClosedError("the store is closed") from exc
