@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SRC    := mock_server contracts tests bench examples
 
-.PHONY: install install-browser install-postgres serve test lint typecheck unit bench clean
+.PHONY: install install-browser install-postgres serve test lint typecheck unit bench fuzz clean
 
 install: $(STAMP)
 
@@ -46,6 +46,15 @@ install-postgres:
 	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql; \
 	  else echo "make: PostgreSQL is missing (apt-get install postgresql); its tests skip"; fi; }
+
+# Before a release: tests/test_openapi.py's fuzzing of every operation and of linked
+# chains, with many more examples than the suite's (FUZZ_EXAMPLES per operation,
+# FUZZ_CHAINS chains). Still derandomized: the same examples on every machine.
+FUZZ_EXAMPLES ?= 300
+FUZZ_CHAINS   ?= 1000
+fuzz: $(STAMP)
+	WANMOCK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WANMOCK_FUZZ_CHAINS=$(FUZZ_CHAINS) \
+	  $(BIN)/pytest tests/test_openapi.py -p no:randomly -q --timeout=0 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)

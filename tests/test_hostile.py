@@ -99,6 +99,7 @@ def test_hostile_bytes_never_cause_a_server_error(api: Api, raw: bytes) -> None:
     ("method", "path", "body", "status", "param"),
     [
         ("PUT", "/_mock/keys", {"keys": {"k": {"credits": "1e9999999"}}}, 400, "keys.k.credits"),
+        ("PUT", "/_mock/keys", {"keys": {"k": {"models": [["x"], {}]}}}, 400, "keys.k.models"),
         ("POST", "/_mock/clock/advance", {"seconds": 1e300}, 400, "seconds"),
         ("POST", "/_mock/scenarios", {"effect": {"delay_seconds": 1e300}}, 400, None),
         (
