@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,7 +79,7 @@ def banner(config: Config, seed: int) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from mock_server.api.app import create_app, export_config
+    from mock_server.api.app import export_config
 
     cli = {s.name: getattr(args, s.name) for s in SETTINGS}
     try:
@@ -105,7 +106,7 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        app = create_app(config)
+        app = open_app(config)
     except Exception as exc:  # a store that cannot open: say so, no traceback
         print(f"wanmock: cannot start: {exc}", file=sys.stderr)
         return 2
@@ -118,6 +119,30 @@ def serve(args: argparse.Namespace) -> int:
     resolved = {"port": config.port, "seed": fake.seed}
     serve_workers(export_config(cli, args.config, resolved), config.workers, args.log_level, sock)
     return 0
+
+
+# Backoff between tries of a store that cannot be reached yet: doubling, at most this.
+DB_WAIT_MAX_DELAY = 1.0
+
+
+def open_app(config: Config) -> Any:
+    """The app with its store open. A store that cannot be reached yet (PostgreSQL
+    started beside the fake in a compose file) is tried again with backoff until
+    ``--db-wait`` seconds have passed; then its last error stops the start."""
+    from mock_server.api.app import create_app
+    from mock_server.store.records import StoreUnavailable
+
+    deadline = time.monotonic() + config.db_wait
+    delay = 0.1
+    while True:
+        try:
+            return create_app(config)
+        except StoreUnavailable as exc:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StoreUnavailable(f"{exc} (tried for {config.db_wait:g} s)") from None
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, DB_WAIT_MAX_DELAY)
 
 
 def serve_workers(exported: str, workers: int, log_level: str, sock: socket.socket) -> None:

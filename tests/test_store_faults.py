@@ -6,7 +6,6 @@ returns. The disk is real: a small tmpfs mounted for the test (root only, as CI 
 from __future__ import annotations
 
 import contextlib
-import itertools
 import logging
 import os
 import subprocess
@@ -144,35 +143,6 @@ def test_store_faults_the_fake_recovers_when_space_returns_and_lost_nothing(
     listed = {t["task"]["id"] for t in api.control("GET", "/tasks").json()["tasks"]}
     assert listed == {task["id"], second["id"]}
     assert api.balance()["reserved"] == "95.2"  # the two acknowledged tasks, no more
-
-
-@pytest.fixture
-def gone_database(postgres_cluster: Any) -> Iterator[tuple[str, Callable[[bool], None]]]:
-    """A database of its own in the session's cluster, and a switch that makes it go
-    away (connections refused, the open ones terminated) and come back."""
-    import psycopg
-
-    name = f"faults_{os.getpid()}_{next(DATABASES)}"
-    admin = psycopg.connect(postgres_cluster.url(), autocommit=True)
-    admin.execute(f'CREATE DATABASE "{name}"')
-
-    def switch(up: bool) -> None:
-        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(up).lower()}')
-        if not up:
-            admin.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
-                (name,),
-            )
-
-    try:
-        yield postgres_cluster.url(name), switch
-    finally:
-        switch(False)
-        admin.execute(f'DROP DATABASE "{name}"')
-        admin.close()
-
-
-DATABASES = itertools.count()
 
 
 def test_store_faults_a_replica_whose_database_goes_away_answers_503_then_recovers(

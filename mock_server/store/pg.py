@@ -27,7 +27,7 @@ from psycopg_pool import ConnectionPool, PoolClosed
 
 from mock_server.store.database import StoreClosedError
 from mock_server.store.pg_schema import ADVISORY_LOCK, MIGRATIONS, SCHEMA_VERSION, TABLES
-from mock_server.store.records import FaultLog
+from mock_server.store.records import FaultLog, StoreUnavailable
 from mock_server.store.state import State, StoreError
 
 CHANNEL = "wanmock_changes"
@@ -126,7 +126,10 @@ def connect_check(url: str) -> None:
         psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS).close()
     except psycopg.Error as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise StoreError(f"--db {redacted(url)}: cannot connect to PostgreSQL: {reason}") from exc
+        gone = isinstance(exc, psycopg.OperationalError)  # may work later: --db-wait retries
+        raise (StoreUnavailable if gone else StoreError)(
+            f"--db {redacted(url)}: cannot connect to PostgreSQL: {reason}"
+        ) from exc
 
 
 class PgDatabase:
