@@ -113,11 +113,12 @@ def serve(args: argparse.Namespace) -> int:
     fake = app.state.fake
     print(banner(config, fake.seed), flush=True)
     if config.workers == 1:
-        make_server(app, args.log_level).run(sockets=[sock])
+        make_server(app, args.log_level, config.graceful_timeout).run(sockets=[sock])
         return 0
     fake.store.close()  # it checked the store and set it up; the workers serve
     resolved = {"port": config.port, "seed": fake.seed}
-    serve_workers(export_config(cli, args.config, resolved), config.workers, args.log_level, sock)
+    exported = export_config(cli, args.config, resolved)
+    serve_workers(exported, config.workers, args.log_level, sock, config.graceful_timeout)
     return 0
 
 
@@ -145,7 +146,9 @@ def open_app(config: Config) -> Any:
             delay = min(delay * 2, DB_WAIT_MAX_DELAY)
 
 
-def serve_workers(exported: str, workers: int, log_level: str, sock: socket.socket) -> None:
+def serve_workers(
+    exported: str, workers: int, log_level: str, sock: socket.socket, graceful_timeout: float
+) -> None:
     """``workers`` uvicorn processes on one socket, each opening the same store."""
     import inspect
     import os
@@ -156,7 +159,11 @@ def serve_workers(exported: str, workers: int, log_level: str, sock: socket.sock
 
     os.environ[CONFIG_ENV] = exported
     server = make_server(
-        "mock_server.api.app:app_factory", log_level, factory=True, workers=workers
+        "mock_server.api.app:app_factory",
+        log_level,
+        graceful_timeout,
+        factory=True,
+        workers=workers,
     )
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.53
         Multiprocess(server.config, target=server.run, sockets=[sock]).run()  # type: ignore[call-arg]
@@ -164,10 +171,15 @@ def serve_workers(exported: str, workers: int, log_level: str, sock: socket.sock
         Multiprocess(server.config, sockets=[sock]).run()
 
 
-def make_server(app: Any, log_level: str, **extra: Any) -> Any:
+def make_server(app: Any, log_level: str, graceful_timeout: float = 10.0, **extra: Any) -> Any:
     """The uvicorn settings ``wanmock serve`` runs with (uvloop and httptools when
-    installed); ``make bench`` serves its bare baseline through this too."""
+    installed); ``make bench`` serves its bare baseline through this too. On SIGTERM or
+    SIGINT it stops listening, lets requests in flight finish for ``graceful_timeout``
+    seconds, shuts the fake down (callback attempts in flight hand their claims back)
+    and returns, so the process exits 0."""
     import uvicorn
+
+    from mock_server.api.stopping import CleanStop
 
     config = uvicorn.Config(
         app,
@@ -175,10 +187,10 @@ def make_server(app: Any, log_level: str, **extra: Any) -> Any:
         http="auto",
         log_level=log_level,
         access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=graceful_timeout,  # type: ignore[arg-type]  # a float works
         **extra,
     )
-    return uvicorn.Server(config)
+    return CleanStop(config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
