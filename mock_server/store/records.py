@@ -3,7 +3,7 @@
 ``StoreUnavailable`` is the one error a caller may meet when the database under the
 store fails for a while (a full or read-only disk, a PostgreSQL server gone): the
 store's transaction wrapper turns the driver's error into it, and the HTTP layer answers
-it with 503 and ``Retry-After`` (docs/ARCHITECTURE.md "When the database fails").
+it with 503 and ``Retry-After`` (README "When the database fails").
 """
 
 from __future__ import annotations
