@@ -15,7 +15,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import AUTH, Api
+from tests.conftest import AUTH, BODY, Api
+from tests.server import ServerProcess
+from tests.test_process_faults import until
 
 # A 1x1 PNG: a file the file service accepts.
 PNG = (
@@ -169,3 +171,37 @@ def test_store_faults_a_replica_whose_database_goes_away_answers_503_then_recove
     assert api.status(task["id"]) == task
     assert api.status(second["id"]) == second
     assert api.balance()["reserved"] == "95.2"
+
+
+def test_store_faults_a_serving_fake_settles_what_fell_due_during_the_fault(
+    disk: Disk, tmp_path: Path
+) -> None:
+    """A real process on the real clock: a task that ends while the disk is full reads
+    completed at once, and its charge is written once space returns, exactly once."""
+    media = str(tmp_path / "media")
+    server = ServerProcess(
+        ["--db", str(disk.path / "wanmock.db"), "--profile", "fast", "--media-dir", media]
+    )
+    try:
+        task = server.client.post("/v1/videos/generations", json=BODY, headers=AUTH).json()
+        disk.fill()
+
+        def status() -> str:
+            answer = server.client.get(f"/v1/tasks/{task['id']}", headers=AUTH)
+            assert answer.status_code == 200, answer.text  # reads keep working
+            return str(answer.json()["status"])
+
+        until(lambda: status() == "completed")
+        until(lambda: "unavailable" in server.stderr())  # the charge could not be written
+        disk.free()
+
+        def kinds() -> list[str]:
+            entries = server.client.get("/_mock/ledger").json()["entries"]
+            return [e["kind"] for e in entries if e["task_id"] == task["id"]]
+
+        until(lambda: "charge" in kinds())
+        assert sorted(kinds()) == ["charge", "release", "reserve"]
+        lines = server.stderr().splitlines()
+    finally:
+        server.stop()
+    assert len(lines) == 2 and "recovered" in lines[1], lines
