@@ -232,3 +232,16 @@ def test_shutdown_a_callback_attempt_cut_off_is_made_again_after_the_restart(
         again.client.post("/_mock/clock/advance", json={"seconds": 60})
         assert len(delivered_attempts(again, task_id)) == 1
     assert receiver.task_ids() == [task_id, task_id]  # at least once
+
+
+def test_shutdown_sigterm_to_several_workers_exits_0(tmp_path: Path) -> None:
+    server = serve(str(tmp_path / "wanmock.db"), tmp_path, "--workers", "2")
+    try:
+        auth = {"Authorization": f"Bearer {KEY}"}
+        assert server.client.get("/v1/credits", headers=auth).status_code == 200
+        _, exit_status = stopped(server, lambda: None)
+        errors = server.stderr()
+    finally:
+        server.stop()
+    assert exit_status == 0
+    assert "Traceback" not in errors
