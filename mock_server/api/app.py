@@ -103,12 +103,8 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
             *results.routes,
             *account.routes,
         ],
-        middleware=[Middleware(Traffic)],
-        exception_handlers={
-            HTTPException: http_error,
-            StoreUnavailable: boundary.store_unavailable,
-            Exception: server_error,
-        },
+        middleware=[Middleware(boundary.StoreFaults), Middleware(Traffic)],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
     boundary.guard_path_params(app.routes)
