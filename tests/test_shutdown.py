@@ -197,40 +197,44 @@ def delivered_attempts(server: ServerProcess, task_id: str) -> list[dict[str, An
     return [a for a in page["attempts"] if a["outcome"] == "delivered"]
 
 
-def test_shutdown_a_callback_attempt_in_flight_that_finishes_is_recorded_once(
-    db: str, tmp_path: Path, receiver: HeldReceiver
-) -> None:
-    server = serve(db, tmp_path, *callback_args(receiver), "--graceful-timeout", "60")
+def sigterm_during_a_callback(
+    db: str, tmp_path: Path, receiver: HeldReceiver, graceful: str, then: Callable[[], Any]
+) -> str:
+    """SIGTERM while the receiver holds a callback attempt, ``then`` once the port
+    refuses connections; the process must exit 0. The task's id."""
+    server = serve(db, tmp_path, *callback_args(receiver), "--graceful-timeout", graceful)
     try:
         task_id, completing = complete_in_flight(server, receiver)
-        _, exit_status = stopped(server, receiver.release_first.set)
+        _, exit_status = stopped(server, then)
         completing.join(60)
     finally:
         server.stop()
     assert exit_status == 0
+    return task_id
+
+
+def delivered_after_restart(db: str, tmp_path: Path, receiver: HeldReceiver, task_id: str) -> int:
+    """Restart on the same store, run whatever is due: how many delivered attempts."""
     media = str(tmp_path / "media")
     with running("--media-dir", media, *callback_args(receiver), db=db) as again:
-        again.client.post("/_mock/clock/advance", json={"seconds": 60})  # anything due runs
-        assert len(delivered_attempts(again, task_id)) == 1
+        again.client.post("/_mock/clock/advance", json={"seconds": 60})
+        return len(delivered_attempts(again, task_id))
+
+
+def test_shutdown_a_callback_attempt_in_flight_that_finishes_is_recorded_once(
+    db: str, tmp_path: Path, receiver: HeldReceiver
+) -> None:
+    task_id = sigterm_during_a_callback(db, tmp_path, receiver, "60", receiver.release_first.set)
+    assert delivered_after_restart(db, tmp_path, receiver, task_id) == 1
     assert receiver.task_ids() == [task_id]  # recorded before the stop: not made again
 
 
 def test_shutdown_a_callback_attempt_cut_off_is_made_again_after_the_restart(
     db: str, tmp_path: Path, receiver: HeldReceiver
 ) -> None:
-    server = serve(db, tmp_path, *callback_args(receiver), "--graceful-timeout", "0.2")
-    try:
-        task_id, completing = complete_in_flight(server, receiver)
-        _, exit_status = stopped(server, lambda: None)
-        completing.join(60)
-    finally:
-        server.stop()
-    assert exit_status == 0
+    task_id = sigterm_during_a_callback(db, tmp_path, receiver, "0.2", lambda: None)
     receiver.release_first.set()
-    media = str(tmp_path / "media")
-    with running("--media-dir", media, *callback_args(receiver), db=db) as again:
-        again.client.post("/_mock/clock/advance", json={"seconds": 60})
-        assert len(delivered_attempts(again, task_id)) == 1
+    assert delivered_after_restart(db, tmp_path, receiver, task_id) == 1
     assert receiver.task_ids() == [task_id, task_id]  # at least once
 
 
