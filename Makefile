@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SRC    := mock_server contracts tests bench examples docs/hooks.py
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: install install-browser install-postgres serve test lint typecheck unit bench dist docs clean
+.PHONY: install install-browser install-postgres serve test lint typecheck unit bench dist docs fuzz clean
 
 # Installs the dev extra editable, and keeps wheels of the runtime dependencies alone (no
 # extras) in $(WHEELHOUSE), so tests/test_package.py installs the built wheel into a fresh
@@ -66,6 +66,14 @@ dist: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python docs/hooks.py
 	$(BIN)/mkdocs build --strict --site-dir site
+# Before a release: tests/test_openapi.py's fuzzing of every operation and of linked
+# chains, with many more examples than the suite's (FUZZ_EXAMPLES per operation,
+# FUZZ_CHAINS chains). Still derandomized: the same examples on every machine.
+FUZZ_EXAMPLES ?= 300
+FUZZ_CHAINS   ?= 1000
+fuzz: $(STAMP)
+	WANMOCK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WANMOCK_FUZZ_CHAINS=$(FUZZ_CHAINS) \
+	  $(BIN)/pytest tests/test_openapi.py -p no:randomly -q --timeout=0 $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import socket
 import sys
+import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -78,7 +79,7 @@ def banner(config: Config, seed: int) -> str:
 
 
 def serve(args: argparse.Namespace) -> int:
-    from mock_server.api.app import create_app, export_config
+    from mock_server.api.app import export_config
 
     cli = {s.name: getattr(args, s.name) for s in SETTINGS}
     try:
@@ -105,22 +106,49 @@ def serve(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        app = create_app(config)
+        app = open_app(config)
     except Exception as exc:  # a store that cannot open: say so, no traceback
         print(f"wanmock: cannot start: {exc}", file=sys.stderr)
         return 2
     fake = app.state.fake
     print(banner(config, fake.seed), flush=True)
     if config.workers == 1:
-        make_server(app, args.log_level).run(sockets=[sock])
+        make_server(app, args.log_level, config.graceful_timeout).run(sockets=[sock])
         return 0
     fake.store.close()  # it checked the store and set it up; the workers serve
     resolved = {"port": config.port, "seed": fake.seed}
-    serve_workers(export_config(cli, args.config, resolved), config.workers, args.log_level, sock)
+    exported = export_config(cli, args.config, resolved)
+    serve_workers(exported, config.workers, args.log_level, sock, config.graceful_timeout)
     return 0
 
 
-def serve_workers(exported: str, workers: int, log_level: str, sock: socket.socket) -> None:
+# Backoff between tries of a store that cannot be reached yet: doubling, at most this.
+DB_WAIT_MAX_DELAY = 1.0
+
+
+def open_app(config: Config) -> Any:
+    """The app with its store open. A store that cannot be reached yet (PostgreSQL
+    started beside the fake in a compose file) is tried again with backoff until
+    ``--db-wait`` seconds have passed; then its last error stops the start."""
+    from mock_server.api.app import create_app
+    from mock_server.store.records import StoreUnavailable
+
+    deadline = time.monotonic() + config.db_wait
+    delay = 0.1
+    while True:
+        try:
+            return create_app(config)
+        except StoreUnavailable as exc:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise StoreUnavailable(f"{exc} (tried for {config.db_wait:g} s)") from None
+            time.sleep(min(delay, remaining))
+            delay = min(delay * 2, DB_WAIT_MAX_DELAY)
+
+
+def serve_workers(
+    exported: str, workers: int, log_level: str, sock: socket.socket, graceful_timeout: float
+) -> None:
     """``workers`` uvicorn processes on one socket, each opening the same store."""
     import inspect
     import os
@@ -131,7 +159,11 @@ def serve_workers(exported: str, workers: int, log_level: str, sock: socket.sock
 
     os.environ[CONFIG_ENV] = exported
     server = make_server(
-        "mock_server.api.app:app_factory", log_level, factory=True, workers=workers
+        "mock_server.api.app:app_factory",
+        log_level,
+        graceful_timeout,
+        factory=True,
+        workers=workers,
     )
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.53
         Multiprocess(server.config, target=server.run, sockets=[sock]).run()  # type: ignore[call-arg]
@@ -139,10 +171,15 @@ def serve_workers(exported: str, workers: int, log_level: str, sock: socket.sock
         Multiprocess(server.config, sockets=[sock]).run()
 
 
-def make_server(app: Any, log_level: str, **extra: Any) -> Any:
+def make_server(app: Any, log_level: str, graceful_timeout: float = 10.0, **extra: Any) -> Any:
     """The uvicorn settings ``wanmock serve`` runs with (uvloop and httptools when
-    installed); ``make bench`` serves its bare baseline through this too."""
+    installed); ``make bench`` serves its bare baseline through this too. On SIGTERM or
+    SIGINT it stops listening, lets requests in flight finish for ``graceful_timeout``
+    seconds, shuts the fake down (callback attempts in flight hand their claims back)
+    and returns, so the process exits 0."""
     import uvicorn
+
+    from mock_server.api.stopping import CleanStop
 
     config = uvicorn.Config(
         app,
@@ -150,10 +187,10 @@ def make_server(app: Any, log_level: str, **extra: Any) -> Any:
         http="auto",
         log_level=log_level,
         access_log=False,
-        timeout_graceful_shutdown=5,
+        timeout_graceful_shutdown=graceful_timeout,  # type: ignore[arg-type]  # a float works
         **extra,
     )
-    return uvicorn.Server(config)
+    return CleanStop(config)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,7 +13,7 @@ from mock_server.api.app import create_app
 from mock_server.runtime.config import Config
 from mock_server.service.fake import Fake
 
-pytest_plugins = ["pytester"]
+pytest_plugins = ["pytester", "tests.outage"]
 
 KEY = "sk-wanmock-test"
 AUTH = {"Authorization": f"Bearer {KEY}"}

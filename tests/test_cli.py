@@ -51,7 +51,7 @@ def test_cli_bad_flag_value_is_a_readable_error() -> None:
 @pytest.mark.parametrize("db", ["postgresql://me@127.0.0.1:9/db", "redis://127.0.0.1/0"])
 def test_cli_store_it_cannot_use_stops_the_start(db: str, tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--db", db],
+        [sys.executable, "-m", "mock_server", "serve", "--port", "0", "--db", db, "--db-wait", "0"],
         capture_output=True,
         text=True,
         cwd=tmp_path,

@@ -1,10 +1,14 @@
 """Hostile input anywhere gets the exact 4xx the rules give, in the right shape: never a
 500, never a traceback. Where the status depends on the drawn input, the contract's own
-schema (``contracts/schemas.py``) says which it must be, not the fake."""
+schema (``contracts/schemas.py``) says which it must be, not the fake; on the control
+API, every route takes hostile ids, queries and bodies and answers a status its
+operation in ``contracts/openapi.yaml`` documents."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -99,6 +103,7 @@ def test_hostile_bytes_never_cause_a_server_error(api: Api, raw: bytes) -> None:
     ("method", "path", "body", "status", "param"),
     [
         ("PUT", "/_mock/keys", {"keys": {"k": {"credits": "1e9999999"}}}, 400, "keys.k.credits"),
+        ("PUT", "/_mock/keys", {"keys": {"k": {"models": [["x"], {}]}}}, 400, "keys.k.models"),
         ("POST", "/_mock/clock/advance", {"seconds": 1e300}, 400, "seconds"),
         ("POST", "/_mock/scenarios", {"effect": {"delay_seconds": 1e300}}, 400, None),
         (
@@ -148,3 +153,63 @@ def test_hostile_input_loses_nothing_already_stored(api: Api) -> None:
     api.control("PUT", "/keys", json={"keys": {"sk-wanmock-test": {"credits": "NaN"}}})
     assert api.status(task["id"]) == task
     assert api.balance()["reserved"] == "47.6"
+
+
+def control_operations() -> list[tuple[str, str, dict[str, Any]]]:
+    """(method, path, operation) of every control route the document describes."""
+    from tests.test_openapi import document
+
+    return [
+        (method.upper(), path, operation)
+        for path, item in document()["paths"].items()
+        if path.startswith("/_mock")
+        for method, operation in item.items()
+    ]
+
+
+CONTROL = control_operations()
+PATH_PARAM = re.compile(r"\{([a-z_]+)\}")
+
+
+def test_hostile_control_routes_are_every_one_the_fake_serves(api: Api) -> None:
+    from starlette.routing import Mount, Route
+
+    mount = next(r for r in api.client.app.routes if isinstance(r, Mount))
+    served = {
+        (method, mount.path + route.path)
+        for route in mount.routes
+        if isinstance(route, Route)
+        for method in (route.methods or set()) - {"HEAD"}
+    }
+    assert {(m, p) for m, p, _ in CONTROL} == served
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    route=st.sampled_from(CONTROL),
+    ids=st.text(max_size=40),
+    query=st.dictionaries(
+        st.sampled_from(["limit", "cursor", "key", "status", "task_id", "task", "since"]),
+        st.text(max_size=30),
+        max_size=4,
+    ),
+    body=json_values,
+)
+def test_hostile_input_to_every_control_route_gets_a_documented_4xx_or_success(
+    api: Api,
+    route: tuple[str, str, dict[str, Any]],
+    ids: str,
+    query: dict[str, str],
+    body: Any,
+) -> None:
+    method, template, operation = route
+    path = PATH_PARAM.sub(lambda _: quote(ids, safe="") or "x", template)
+    payload = {"json": body} if method in ("POST", "PUT") else {}
+    response = api.client.request(method, path, params=query, headers=AUTH, **payload)
+    assert "Traceback" not in response.text
+    documented = {int(status) for status in operation["responses"]} - {503}
+    assert response.status_code in documented | {404}, (method, path, response.text)
+    if response.headers["content-type"].startswith("application/json"):
+        response.json()

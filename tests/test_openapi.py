@@ -1,14 +1,19 @@
 """contracts/openapi.yaml and the fake agree: schemathesis drives the in-process app.
 
-Every EvoLink operation of the document gets a bounded number of derandomized examples
-(positive and negative); each answer must have a documented status, content type and
-schema, and input the document calls invalid must be refused. The document's component
-schemas must equal ``contracts/schemas.py`` (the single source of truth), and every
-route the fake serves must be documented.
+Every operation of the document, the real API, the file service and the control API,
+gets derandomized examples (positive and negative), one call at a time and in chains
+that follow the document's links (create, query, complete, ledger; upload, delete; add a
+rule, delete it). Each answer must be no server error and have a documented status,
+content type, headers and schema, input the document calls invalid must be refused, and
+a call without the token must be refused. The document's component schemas must equal
+``contracts/schemas.py`` (the single source of truth), and every route the fake serves
+must be documented. ``make fuzz`` runs the same with many more examples
+(WANMOCK_FUZZ_EXAMPLES).
 """
 
 from __future__ import annotations
 
+import os
 import tempfile
 from decimal import Decimal
 from importlib.resources import files
@@ -24,15 +29,35 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from contracts import schemas
 from mock_server.api.app import create_app
 from mock_server.runtime.config import Config
+from mock_server.service.fake import Fake
 
 KEY = "sk-wanmock-test"
+AUTH = {"Authorization": f"Bearer {KEY}"}
 ANNOTATIONS = frozenset({"description", "example", "examples", "default", "x-source", "title"})
+# Examples per operation, and per run of linked chains; ``make fuzz`` raises both.
+EXAMPLES = int(os.environ.get("WANMOCK_FUZZ_EXAMPLES", "12"))
+CHAINS = int(os.environ.get("WANMOCK_FUZZ_CHAINS", "60"))
 # Rules JSON Schema cannot state (SSRF guard, file types, downloads; a query integer
-# written "10.0", which JSON Schema calls an integer): a schema-valid request may still be
+# written "10.0", which JSON Schema calls an integer; cursors only a listing hands out;
+# rule effects and credit amounts with meanings): a schema-valid request may still be
 # refused there, so "valid data is accepted" is not asked of them.
 SEMANTIC = frozenset(
-    {"createGeneration", "uploadFileStream", "uploadFileBase64", "uploadFileUrl", "listFiles"}
+    {
+        "createGeneration",
+        "uploadFileStream",
+        "uploadFileBase64",
+        "uploadFileUrl",
+        "listFiles",
+        "mockTasks",
+        "mockCallbacks",
+        "mockRequests",
+        "mockEvents",
+        "mockPutKeys",
+        "mockAddScenarios",
+    }
 )
+# Multipart cannot carry most schema violations.
+UNTYPED_BODY = frozenset({"uploadFileStream"})
 
 
 def without_lifespan(app: ASGIApp) -> ASGIApp:
@@ -51,31 +76,89 @@ def without_lifespan(app: ASGIApp) -> ASGIApp:
 
 
 MEDIA = tempfile.TemporaryDirectory(prefix="wanmock-openapi-")
+# The API key is also the control token, so one header opens every operation and a
+# call without it is refused everywhere the document says so.
 APP = create_app(
-    Config(db=":memory:", clock="virtual", media_dir=MEDIA.name, api_key=((KEY, Decimal("1e9")),))
+    Config(
+        db=":memory:",
+        clock="virtual",
+        media_dir=MEDIA.name,
+        api_key=((KEY, Decimal("1e9")),),
+        control_token=KEY,
+    )
 )
+FAKE: Fake = APP.state.fake
 CONFIG = schemathesis.Config.from_dict(
     {
-        "headers": {"Authorization": f"Bearer {KEY}"},
+        "headers": AUTH,
         # derandomized, and no example database: the same examples on every machine
-        "generation": {"max-examples": 12, "deterministic": True, "database": "none"},
+        "generation": {"max-examples": EXAMPLES, "deterministic": True, "database": "none"},
     }
 )
 SCHEMA = schemathesis.openapi.from_asgi(
-    "/_mock/openapi.yaml", without_lifespan(APP), config=CONFIG
-).include(tag="evolink")
+    "/_mock/openapi.yaml", without_lifespan(APP), config=CONFIG, headers=AUTH
+)
+
+
+def excluded_checks(case: Any) -> list[Any]:
+    operation = case.operation.definition.raw.get("operationId")
+    excluded: list[Any] = []
+    if operation in SEMANTIC:
+        excluded.append(openapi_checks.positive_data_acceptance)
+    if operation in UNTYPED_BODY:
+        excluded.append(openapi_checks.negative_data_rejection)
+    return excluded
+
+
+def settle(case: Any) -> None:
+    """After a call: a rule the fuzzer added is deleted at once, so it cannot turn later
+    answers into the 5xx or dropped connections it asks for; the test key keeps its
+    credits and models, so creates keep reaching the lifecycle."""
+    path = case.operation.path
+    if path.startswith("/_mock/scenarios") or path == "/_mock/reset":
+        FAKE.rules.delete()
+    if path in ("/_mock/keys", "/_mock/reset"):
+        FAKE.put_keys({KEY: {"credits": "1e9", "user_group": "default", "models": None}})
 
 
 @SCHEMA.parametrize()
 @settings(suppress_health_check=list(HealthCheck), deadline=None)
-def test_openapi_fake_answers_as_documented(case: Any) -> None:
-    excluded: list[Any] = []
-    operation = case.operation.definition.raw.get("operationId")
-    if operation in SEMANTIC:
-        excluded.append(openapi_checks.positive_data_acceptance)
-    if operation == "uploadFileStream":  # multipart cannot carry most schema violations
-        excluded.append(openapi_checks.negative_data_rejection)
-    case.call_and_validate(excluded_checks=excluded)
+def test_openapi_every_operation_answers_as_documented(case: Any) -> None:
+    try:
+        case.call_and_validate(excluded_checks=excluded_checks(case))
+    finally:
+        settle(case)
+
+
+class Chains(SCHEMA.as_state_machine()):  # type: ignore[misc]
+    """Linked calls: each step may follow a link from an earlier answer."""
+
+    def after_call(self, response: Any, case: Any) -> None:
+        super().after_call(response, case)
+        settle(case)
+
+    def validate_response(
+        self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+    ) -> None:
+        case.validate_response(
+            response,
+            additional_checks=additional_checks,
+            excluded_checks=excluded_checks(case),
+            transport_kwargs=kwargs or None,
+        )
+
+
+def test_openapi_linked_chains_answer_as_documented() -> None:
+    Chains.run(
+        settings=settings(
+            max_examples=CHAINS,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            stateful_step_count=10,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
 
 
 def document() -> dict[str, Any]:
@@ -128,7 +211,7 @@ def test_openapi_served_by_the_control_api_is_the_file() -> None:
     from starlette.testclient import TestClient
 
     with TestClient(without_lifespan(APP)) as client:
-        answer = client.get("/_mock/openapi.yaml")
+        answer = client.get("/_mock/openapi.yaml", headers=AUTH)
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/yaml")
     assert yaml.safe_load(answer.text) == document()

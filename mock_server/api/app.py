@@ -20,9 +20,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Mount, Route
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import Scope
 
-from mock_server.api import account, control, files, observe, results
+from mock_server.api import account, boundary, control, files, observe, results
 from mock_server.api.faulty import DroppedConnection
 from mock_server.api.httpio import error_response, json_response
 from mock_server.api.tasks import GetTask, create_generation
@@ -33,6 +34,7 @@ from mock_server.runtime.clock import idle, monotonic
 from mock_server.runtime.config import Config, load_config
 from mock_server.service import retention
 from mock_server.service.fake import Fake
+from mock_server.store.records import StoreUnavailable
 
 log = logging.getLogger("wanmock")
 
@@ -44,11 +46,30 @@ async def http_error(request: Request, exc: Exception) -> Response:
             ApiError(404, f"No such endpoint: {request.method} {request.url.path}")
         )
     if exc.status_code == 405:
-        allowed = dict(exc.headers or {})  # Starlette names the methods in Allow
+        # routing rewrote the scope's root_path on the way in (a Mount): start again
+        scope = {**request.scope, "root_path": request.scope.get("app_root_path", "")}
+        allowed = {"Allow": ", ".join(sorted(allowed_methods(request.app.routes, scope)))}
         return error_response(
             ApiError(405, f"Method {request.method} is not allowed here", headers=allowed)
         )
     return error_response(ApiError(exc.status_code, str(exc.detail)))
+
+
+def allowed_methods(routes: list[BaseRoute], scope: Scope) -> set[str]:
+    """Every method some route serves at this path: Starlette's own 405 names only
+    those of the first route that matched, where a path has a route per method. A path
+    spelled out (``/api/v1/files/list``) is not also an id (``/api/v1/files/{file_id}``)."""
+    literal: set[str] = set()
+    templated: set[str] = set()
+    for route in routes:
+        match, child = route.matches(scope)
+        if match is Match.NONE:
+            continue
+        if isinstance(route, Mount):
+            templated |= allowed_methods(route.routes, {**scope, **child})
+        elif isinstance(route, Route):
+            (templated if route.param_convertors else literal).update(route.methods or ())
+    return literal or templated
 
 
 async def server_error(request: Request, exc: Exception) -> Response:
@@ -82,10 +103,11 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
             *results.routes,
             *account.routes,
         ],
-        middleware=[Middleware(Traffic)],
+        middleware=[Middleware(boundary.StoreFaults), Middleware(Traffic)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
+    boundary.guard_path_params(app.routes)
     app.state.fake = fake
     return app
 
@@ -117,19 +139,30 @@ async def background(fake: Fake) -> None:
     """Real clock: run side effects when due. Every mode: write the journal's batch off
     the request path, and pick up work other processes queued (tasks to settle,
     callbacks to retry) even when no request comes. With ``--retention``, purge what is
-    older than it every ``retention.SWEEP_SECONDS``."""
-    real = fake.clock.mode == "real"
-    runner = asyncio.create_task(fake.time.run_forever()) if real else None
+    older than it every ``retention.SWEEP_SECONDS``. A store fault (the store logged
+    it) stops none of this: the step is tried again next round, and the real clock's
+    runner is started again."""
+    runner: asyncio.Task[None] | None = None
     swept = monotonic()
     try:
         while True:
+            if fake.clock.mode == "real" and (runner is None or stopped_by_store(runner)):
+                runner = asyncio.create_task(fake.time.run_forever())
             await idle(HOUSEKEEPING_SECONDS)
-            await fake.housekeeping()
-            if fake.config.retention and monotonic() - swept >= retention.SWEEP_SECONDS:
-                swept = monotonic()
-                purged = retention.purge(fake)
-                if purged.tasks:
-                    log.info("retention: purged %d tasks", purged.tasks)
+            with contextlib.suppress(StoreUnavailable):
+                await fake.housekeeping()
+                if fake.config.retention and monotonic() - swept >= retention.SWEEP_SECONDS:
+                    swept = monotonic()
+                    purged = retention.purge(fake)
+                    if purged.tasks:
+                        log.info("retention: purged %d tasks", purged.tasks)
     finally:
         if runner is not None:
             runner.cancel()
+
+
+def stopped_by_store(runner: asyncio.Task[None]) -> bool:
+    """Did the real clock's runner end on a store fault (and so should run again)?"""
+    if not runner.done() or runner.cancelled():
+        return False
+    return isinstance(runner.exception(), StoreUnavailable)

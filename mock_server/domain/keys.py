@@ -48,7 +48,8 @@ def parse_key_spec(
         raise invalid(f"keys.{key}.user_group", "user_group must be default or vip")
     models = spec.get("models", old.models)
     if models is not None and (
-        not isinstance(models, list | tuple) or any(m not in all_models for m in models)
+        not isinstance(models, list | tuple)
+        or any(not isinstance(m, str) or m not in all_models for m in models)
     ):
         raise invalid(f"keys.{key}.models", f"models must be a list of: {', '.join(all_models)}")
     return KeyInfo(group, tuple(models) if models is not None else None)

@@ -41,6 +41,8 @@ class Config:
     host: str = _DEFAULT["host"]
     port: int = _DEFAULT["port"]
     db: str = _DEFAULT["db"]
+    db_wait: float = _DEFAULT["db_wait"]
+    graceful_timeout: float = _DEFAULT["graceful_timeout"]
     clock: str = _DEFAULT["clock"]
     time_scale: float = _DEFAULT["time_scale"]
     step: float = _DEFAULT["step"]

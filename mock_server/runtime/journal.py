@@ -192,4 +192,8 @@ class Journal:
         with self._flushing:
             if self.pending:
                 batch, self.pending = self.pending, []
-                self.sink([entry.row() for entry in batch])
+                try:
+                    self.sink([entry.row() for entry in batch])
+                except BaseException:  # the store failed: the batch waits for the next flush
+                    self.pending[:0] = batch
+                    raise

@@ -10,9 +10,10 @@ decides whether a popped entry is still current, so stale entries need no remova
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import heapq
 import itertools
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 
 from mock_server.runtime.clock import Clock
@@ -70,6 +71,17 @@ class Scheduler:
         self._counts[event.kind] -= 1
         return event
 
+    @contextlib.contextmanager
+    def _kept_on_failure(self, event: Event) -> Iterator[None]:
+        """An event whose handler raised (a store that cannot write for now) did not
+        happen: it goes back in the queue, due as before, and runs again next time."""
+        try:
+            yield
+        except BaseException:
+            heapq.heappush(self._heap, event)
+            self._counts[event.kind] = self._counts.get(event.kind, 0) + 1
+            raise
+
     @property
     def busy(self) -> bool:
         """Is a run in progress (awaiting an async handler, such as a callback attempt)?"""
@@ -93,7 +105,8 @@ class Scheduler:
             if asyncio.iscoroutinefunction(handler):
                 return
             self._pop()
-            handler(event.ref, event.due)
+            with self._kept_on_failure(event):
+                handler(event.ref, event.due)
 
     async def run_until(self, target: float) -> int:
         """Run every event due by ``target`` in time order; returns how many ran."""
@@ -103,9 +116,10 @@ class Scheduler:
                 event = self._pop()
                 if self.clock.can_advance():
                     self.clock.set(event.due)
-                result = self._handlers[event.kind](event.ref, event.due)
-                if result is not None:
-                    await result
+                with self._kept_on_failure(event):
+                    result = self._handlers[event.kind](event.ref, event.due)
+                    if result is not None:
+                        await result
                 ran += 1
             if self.clock.can_advance():
                 self.clock.set(target)

@@ -137,6 +137,22 @@ SETTINGS: tuple[Setting, ...] = (
         "shared by replicas",
     ),
     Setting(
+        "db_wait",
+        parse_non_negative_float,
+        5.0,
+        "seconds to keep trying a --db that cannot be reached at start (PostgreSQL still "
+        "starting beside the fake), with backoff; then exit 2",
+        metavar="SECONDS",
+    ),
+    Setting(
+        "graceful_timeout",
+        parse_non_negative_float,
+        10.0,
+        "on SIGTERM or SIGINT: seconds for requests in flight to finish before the server "
+        "stops anyway (it exits 0 either way)",
+        metavar="SECONDS",
+    ),
+    Setting(
         "clock",
         choice("real", "virtual", "stepped"),
         "real",

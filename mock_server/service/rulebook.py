@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from mock_server.domain.errors import ApiError
+from mock_server.domain.ids import is_rule_id
 from mock_server.domain.scenarios import (
     Effect,
     Facts,
@@ -89,8 +90,10 @@ class RuleBook:
         return [replace(r, id=i) for r, i in zip(trial.rules, ids, strict=True)]
 
     def delete(self, rule_id: str | None = None) -> list[dict[str, Any]]:
-        """Delete one rule (or every rule); the rules left."""
-        if not self.store.delete_rules(rule_id):
+        """Delete one rule (or every rule); the rules left. Only ids of the form the store
+        hands out reach it (``rule-0`` names no rule either)."""
+        malformed = rule_id is not None and not is_rule_id(rule_id)
+        if malformed or not self.store.delete_rules(rule_id):
             raise ApiError(404, f"No scenario rule {rule_id}", param="rule_id")
         self.reload()
         return self._book.to_json()

@@ -12,6 +12,8 @@ deadlock on each other; SQLite's ``BEGIN IMMEDIATE`` serialises them anyway
 from __future__ import annotations
 
 import dataclasses
+import logging
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeVar
@@ -20,7 +22,7 @@ import orjson
 
 from mock_server.store import schema
 from mock_server.store.migrations import Migration, Step, found_version
-from mock_server.store.records import StoreClosedError, StoreError
+from mock_server.store.records import StoreClosedError, StoreError, StoreUnavailable
 
 Conn = Any  # a DB-API connection whose ``execute`` takes ``?`` placeholders
 Row = Mapping[str, Any]
@@ -28,6 +30,8 @@ R = TypeVar("R")
 
 # What a closed store raises (a tuple, for ``except`` and ``suppress``).
 StoreClosed = (StoreClosedError,)
+
+log = logging.getLogger("wanmock")
 
 
 class Dialect(Protocol):
@@ -56,6 +60,11 @@ class Dialect(Protocol):
         and rolled back if it raises."""
         ...
 
+    def unavailable(self, exc: BaseException) -> bool:
+        """Is ``exc`` the database failing for now (a full or read-only disk, a server
+        gone), so that the same request may work later?"""
+        ...
+
     def tables(self, db: Conn) -> set[str]: ...
     def close(self) -> None: ...
 
@@ -80,6 +89,35 @@ def matching(**columns: object) -> tuple[str, tuple[object, ...]]:
     return "".join(f" AND {name} = ?" for name in given), tuple(given.values())
 
 
+class FaultLog:
+    """One log line when a store starts failing and one when it works again, however
+    many requests meet the fault in between."""
+
+    def __init__(self, store: str) -> None:
+        self.store = store
+        self._failing = False
+        self._lock = threading.Lock()
+
+    def failed(self, exc: BaseException) -> StoreUnavailable:
+        """The error to raise instead of ``exc``; logged if it starts a fault."""
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        with self._lock:
+            if not self._failing:
+                self._failing = True
+                log.warning(
+                    "store %s unavailable: %s; answering 503 until it recovers", self.store, reason
+                )
+        return StoreUnavailable(f"the store {self.store} is unavailable: {reason}")
+
+    def worked(self) -> None:
+        """A transaction committed: a fault, if there was one, is over."""
+        if self._failing:
+            with self._lock:
+                if self._failing:
+                    self._failing = False
+                    log.warning("store %s recovered", self.store)
+
+
 class Database:
     """The dialect's connections, the schema, and the one place a driver's exceptions
     become the store's (``_driver``); the aggregates' tables (store/*.py) add queries."""
@@ -87,6 +125,7 @@ class Database:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.path = dialect.path
+        self.faults = FaultLog(dialect.path)
         self._closed = False
         if not dialect.from_template:
             try:
@@ -100,24 +139,31 @@ class Database:
         return self.dialect.signal
 
     @contextmanager
-    def _driver(self) -> Iterator[None]:
+    def _driver(self, write: bool) -> Iterator[None]:
         """Where every statement runs and commits: the one place a driver's exception
-        becomes the store's (a closed store here; a store that cannot be written or
-        reached, a full disk or a lost connection, belongs here too)."""
+        becomes the store's. A closed store is ``StoreClosedError``; a database that
+        cannot do it now (a full or read-only disk, a lost server: the dialect says which)
+        is ``StoreUnavailable``, logged once per fault, with nothing of it committed."""
         if self._closed:
             raise StoreClosedError(f"the store {self.path} is closed")
         try:
             yield
         except self.dialect.closed_errors as exc:
             raise StoreClosedError(f"the store {self.path} is closed") from exc
+        except Exception as exc:
+            if not self.dialect.unavailable(exc):
+                raise
+            raise self.faults.failed(exc) from exc
+        if write:  # a read that works says nothing of a disk that cannot be written
+            self.faults.worked()
 
     @contextmanager
     def transaction(self) -> Iterator[Conn]:
-        with self._driver(), self.dialect.connect(write=True) as db:
+        with self._driver(write=True), self.dialect.connect(write=True) as db:
             yield db
 
     def query(self, sql: str, args: Sequence[object] = ()) -> list[Row]:
-        with self._driver(), self.dialect.connect(write=False) as db:
+        with self._driver(write=False), self.dialect.connect(write=False) as db:
             return list(db.execute(sql, tuple(args)).fetchall())
 
     def bump(self, db: Conn, *also: str) -> int:

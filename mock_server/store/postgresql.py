@@ -11,6 +11,7 @@ makes no round trip unless another replica wrote.
 from __future__ import annotations
 
 import functools
+import logging
 import secrets
 import select
 import threading
@@ -24,7 +25,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolClosed
 
 from mock_server.store import migrations
-from mock_server.store.records import StoreError
+from mock_server.store.records import StoreError, StoreUnavailable
 
 CHANNEL = "wanmock_changes"
 CONNECT_TIMEOUT_SECONDS = 5
@@ -149,11 +150,16 @@ class PostgresDialect:
     def __init__(self, url: str, pool_size: int = 4) -> None:
         self.path = redacted(url)
         writer = f"wanmock-{secrets.token_hex(6)}"  # names this store's changes
+        # The store logs once that the server is gone; the pool would say it per attempt.
+        logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
         try:  # once, so a server that is down says why, not a pool's timeout
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS).close()
         except psycopg.Error as exc:
             reason = " ".join(str(exc).split()) or type(exc).__name__
-            raise StoreError(f"--db {self.path}: cannot connect to PostgreSQL: {reason}") from exc
+            gone = isinstance(exc, psycopg.OperationalError)  # may work later: --db-wait
+            raise (StoreUnavailable if gone else StoreError)(
+                f"--db {self.path}: cannot connect to PostgreSQL: {reason}"
+            ) from exc
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             url,
             min_size=1,
@@ -178,8 +184,14 @@ class PostgresDialect:
 
     @contextmanager
     def connect(self, write: bool) -> Iterator[Connection]:
-        with self._pool.connection() as conn:
+        # A server that is gone is a 503 after CONNECT_TIMEOUT_SECONDS, not the pool's 30.
+        with self._pool.connection(timeout=CONNECT_TIMEOUT_SECONDS) as conn:
             yield Connection(conn)
+
+    def unavailable(self, exc: BaseException) -> bool:
+        # The server gone or restarting, or no pooled connection within the timeout
+        # (psycopg_pool.PoolTimeout is an OperationalError too).
+        return isinstance(exc, psycopg.OperationalError)
 
     def tables(self, db: Connection) -> set[str]:
         rows = db.execute(

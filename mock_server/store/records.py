@@ -14,6 +14,13 @@ class StoreError(Exception):
     """The store cannot be used as it is (a newer layout, a bad URL); the message says why."""
 
 
+class StoreUnavailable(StoreError):
+    """The database cannot do what was asked now (a full or read-only disk, a PostgreSQL
+    server gone); the same request may work later. Nothing was committed by the
+    transaction that raised it, and the HTTP layer answers it with 503 and
+    ``Retry-After`` (docs/deployment.md "When the database fails")."""
+
+
 class StoreClosedError(Exception):
     """The store was used after ``close``: a caller shutting down may meet it and give up."""
 

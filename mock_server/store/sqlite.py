@@ -25,6 +25,9 @@ BUSY_TIMEOUT_MS = 30_000
 # iChange counter moves on each transaction), so comparing them tells whether anyone
 # committed since the last look, for the price of a memory compare.
 WAL_INDEX_HEADER_BYTES = 48
+# SQLite's primary result codes of a database that cannot write for now
+# (https://www.sqlite.org/rescode.html): BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
+UNAVAILABLE = frozenset({5, 6, 8, 10, 13, 14})
 TYPES = {
     "bigint": "INTEGER",
     "real": "REAL",
@@ -123,10 +126,16 @@ class SqliteDialect:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:  # a failed COMMIT (a full disk) leaves it open
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+
+    def unavailable(self, exc: BaseException) -> bool:
+        return isinstance(exc, sqlite3.OperationalError) and (
+            exc.sqlite_errorcode & 0xFF in UNAVAILABLE
+        )
 
     def tables(self, db: sqlite3.Connection) -> set[str]:
         rows = db.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
