@@ -5,11 +5,21 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SRC    := mock_server contracts tests bench examples
 
-.PHONY: install install-system install-browser install-postgres serve test lint typecheck unit \
-	bench clean
+.PHONY: install install-system install-browser install-postgres install-bench serve test lint \
+	typecheck unit bench clean
 # pytest-xdist workers for `make unit`: two per core of a 2-core machine, since half of a
 # test's time is spent waiting on the processes, sockets and clients it drives.
 TEST_WORKERS ?= 4
+
+# Debian packages, as root: the ones named in $$missing, in one apt-get run, without the
+# recommended extras; elsewhere say what skips ($(1)).
+define apt_install
+if [ -z "$$missing" ]; then :; \
+elif [ "$$(id -u)" = 0 ]; then \
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+else echo "make: missing $$missing (apt-get install $$missing); $(1)"; fi
+endef
+PG_FOUND := { command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl; } >/dev/null 2>&1
 
 install: $(STAMP)
 
@@ -23,8 +33,8 @@ serve: $(STAMP)
 	$(BIN)/wanmock serve $(ARGS)
 
 # The three checks run side by side (pytest waits on processes and sockets while mypy and
-# ruff use the CPU), each one's output kept together; the Python packages and the Debian
-# ones install side by side before them.
+# ruff use the CPU), each one's output printed whole as it ends; the Python packages and
+# the Debian ones install side by side before them.
 test:
 	@$(MAKE) --no-print-directory -j3 --output-sync=line lint typecheck unit
 
@@ -48,17 +58,21 @@ unit: $(STAMP) install-system
 install-system:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="chromium fonts-liberation"; \
-	{ command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl; } >/dev/null 2>&1 || \
-	  missing="$$missing postgresql"; \
-	if [ -z "$$missing" ]; then :; \
-	elif [ "$$(id -u)" = 0 ]; then \
-	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
-	else echo "make: missing $$missing (apt-get install $$missing); their tests skip"; fi
+	$(PG_FOUND) || missing="$$missing postgresql"; \
+	$(call apt_install,their tests skip)
 
 install-browser install-postgres: install-system
 
-bench: $(STAMP)
+# The bench's replica figures load the servers with wrk and run them on PostgreSQL: as
+# root the missing ones are installed; elsewhere that section is skipped with a warning.
+bench: $(STAMP) install-bench
 	$(BIN)/python -m bench $(ARGS)
+
+install-bench:
+	@missing=""; \
+	command -v wrk >/dev/null 2>&1 || missing="wrk"; \
+	$(PG_FOUND) || missing="$$missing postgresql"; \
+	$(call apt_install,the replica figures skip)
 
 clean:
 	rm -rf $(VENV) .wanmock .mypy_cache .ruff_cache *.egg-info
