@@ -8,7 +8,8 @@ SRC    := mock_server contracts tests bench examples
 .PHONY: install install-system install-browser install-postgres install-bench serve test lint \
 	typecheck unit bench clean
 # pytest-xdist workers for `make unit`: two per core of a 2-core machine, since half of a
-# test's time is spent waiting on the processes, sockets and clients it drives.
+# test's time is spent waiting on the processes, sockets and clients it drives. Workers
+# steal queued tests from each other, so the long ones do not pile up on one at the end.
 TEST_WORKERS ?= 4
 
 # Debian packages, as root: the ones named in $$missing, in one apt-get run, without the
@@ -47,7 +48,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy mock_server contracts
 
 unit: $(STAMP) install-system
-	$(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The dashboard's browser tests drive Debian's chromium through Playwright (no browser is
 # ever downloaded by Playwright); the store and replica tests start a throwaway PostgreSQL
