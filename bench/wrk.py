@@ -84,3 +84,15 @@ def run(
     ]
     outputs = [p.communicate(timeout=seconds + 30)[0] for p in processes]
     return [parse(output) for output in outputs]
+
+
+def alternate(
+    urls: dict[str, str], lua: Path, connections: int, seconds: float, rounds: int
+) -> dict[str, list[float]]:
+    """Requests per second of each named URL, one at a time, round after round."""
+    rates: dict[str, list[float]] = {name: [] for name in urls}
+    for _ in range(rounds):
+        for name, url in urls.items():
+            [found] = run([url], lua, connections, seconds)
+            rates[name].append(found.rps if not (found.non_2xx or found.errors) else 0.0)
+    return rates
