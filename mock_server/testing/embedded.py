@@ -188,19 +188,19 @@ class EmbeddedFake(ControlMethods):
     def route(self) -> Any:
         """Start routing the real hosts to this fake; everything else passes through.
 
-        One route on httpx's clients (``using="httpx"``), on a router kept from an earlier
-        fake where there is one (``routing.take``): respx builds mock objects per router
-        and route, which show in a test's set-up."""
-        from mock_server.testing.routing import take
+        One route on httpx's clients (``using="httpx"``): respx builds a mock object per
+        route and patches per target, which shows in a test's set-up."""
+        from mock_server.testing.routing import FakeRouter
 
-        self._router = take(self._route)
-        return self._router
+        router = FakeRouter(assert_all_called=False, assert_all_mocked=False, using="httpx")
+        router.route().mock(side_effect=self._route)
+        router.start()
+        self._router = router
+        return router
 
     def close(self) -> None:
         if self._router is not None:
-            from mock_server.testing.routing import give_back
-
-            give_back(self._router)
+            self._router.stop()
             self._router = None
         self._bridge.close(self.fake.store.close)
         if self._media.exists():
