@@ -134,6 +134,9 @@ def session(kind: str, folder: Path) -> dict[str, Any]:
         "session_s": timer.session["wall"],
         "session_cpu_s": timer.session["cpu"],
         "median_test_ms": statistics.median(timer.tests[WARMUP:]) * 1e3,
+        "tests_s": sum(timer.tests),  # the rest of the session is collection and start-up
+        "first_test_ms": timer.tests[0] * 1e3,  # the fake's imports, for its kind
+        "slowest_ms": sorted(timer.tests)[-3:],
     }
 
 
