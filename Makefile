@@ -6,7 +6,22 @@ STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SRC    := mock_server contracts tests bench examples docs/hooks.py
 WHEELHOUSE := $(VENV)/wheelhouse
 
-.PHONY: install install-browser install-postgres serve test lint typecheck unit bench dist docs fuzz clean
+.PHONY: install install-system install-browser install-postgres install-bench serve test lint \
+	typecheck unit bench dist docs fuzz clean
+# pytest-xdist workers for `make unit`: two per core of a 2-core machine, since half of a
+# test's time is spent waiting on the processes, sockets and clients it drives. Workers
+# steal queued tests from each other, so the long ones do not pile up on one at the end.
+TEST_WORKERS ?= 4
+
+# Debian packages, as root: the ones named in $$missing, in one apt-get run, without the
+# recommended extras; elsewhere say what skips ($(1)).
+define apt_install
+if [ -z "$$missing" ]; then :; \
+elif [ "$$(id -u)" = 0 ]; then \
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+else echo "make: missing $$missing (apt-get install $$missing); $(1)"; fi
+endef
+PG_FOUND := { command -v pg_ctl || ls /usr/lib/postgresql/*/bin/pg_ctl; } >/dev/null 2>&1
 
 # Installs the dev extra editable, and keeps wheels of the runtime dependencies alone (no
 # extras) in $(WHEELHOUSE), so tests/test_package.py installs the built wheel into a fresh
@@ -25,7 +40,11 @@ $(STAMP): pyproject.toml
 serve: $(STAMP)
 	$(BIN)/wanmock serve $(ARGS)
 
-test: lint typecheck unit
+# The three checks run side by side (pytest waits on processes and sockets while mypy and
+# ruff use the CPU), each one's output printed whole as it ends; the Python packages and
+# the Debian ones install side by side before them.
+test:
+	@$(MAKE) --no-print-directory -j3 --output-sync=line lint typecheck unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(SRC)
@@ -36,24 +55,22 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy mock_server contracts
 
-unit: $(STAMP) install-browser install-postgres
-	$(BIN)/pytest $(PYTEST_ARGS)
+unit: $(STAMP) install-system
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
-# The dashboard's browser tests drive Debian's chromium through Playwright; no browser is
-# ever downloaded by Playwright. As root (CI) it is installed when missing; elsewhere the
-# tests skip without it (and fail under CI=true).
-install-browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-	  else echo "make: chromium is missing (apt-get install chromium); browser tests skip"; fi; }
+# The dashboard's browser tests drive Debian's chromium through Playwright (no browser is
+# ever downloaded by Playwright); the store and replica tests start a throwaway PostgreSQL
+# cluster from Debian's package (tests/postgres.py). As root (CI) the missing ones are
+# installed in one apt-get run, without the recommended extras the tests never use (a
+# printer dialog, a desktop's daemons, Mesa) but with a font for the pages' text;
+# elsewhere their tests skip (and fail under CI=true).
+install-system:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="chromium fonts-liberation"; \
+	$(PG_FOUND) || missing="$$missing postgresql"; \
+	$(call apt_install,their tests skip)
 
-# The store and replica tests start a throwaway PostgreSQL cluster from Debian's package
-# (tests/postgres.py). As root (CI) it is installed when missing; elsewhere those tests
-# skip without it (and fail under CI=true).
-install-postgres:
-	@command -v pg_ctl >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq postgresql; \
-	  else echo "make: PostgreSQL is missing (apt-get install postgresql); its tests skip"; fi; }
+install-browser install-postgres: install-system
 
 # The wheel and sdist a release uploads, built offline from the dev extra's backend.
 dist: $(STAMP)
@@ -66,6 +83,7 @@ dist: $(STAMP)
 docs: $(STAMP)
 	$(BIN)/python docs/hooks.py
 	$(BIN)/mkdocs build --strict --site-dir site
+
 # Before a release: tests/test_openapi.py's fuzzing of every operation and of linked
 # chains, with many more examples than the suite's (FUZZ_EXAMPLES per operation,
 # FUZZ_CHAINS chains). Still derandomized: the same examples on every machine.
@@ -75,8 +93,17 @@ fuzz: $(STAMP)
 	WANMOCK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WANMOCK_FUZZ_CHAINS=$(FUZZ_CHAINS) \
 	  $(BIN)/pytest tests/test_openapi.py -p no:randomly -q --timeout=0 $(PYTEST_ARGS)
 
-bench: $(STAMP)
+
+# The bench's replica figures load the servers with wrk and run them on PostgreSQL: as
+# root the missing ones are installed; elsewhere that section is skipped with a warning.
+bench: $(STAMP) install-bench
 	$(BIN)/python -m bench $(ARGS)
+
+install-bench:
+	@missing=""; \
+	command -v wrk >/dev/null 2>&1 || missing="wrk"; \
+	$(PG_FOUND) || missing="$$missing postgresql"; \
+	$(call apt_install,the replica figures skip)
 
 clean:
 	rm -rf $(VENV) .wanmock .mypy_cache .ruff_cache *.egg-info build dist site

@@ -1,71 +1,95 @@
-"""Section 7 of ``make bench``: creates and polls per second of two ``wanmock serve``
-replicas on one PostgreSQL database (README "Running a shared instance") against one
-``wanmock serve`` on a SQLite file, measured alternately in one run, as ratios.
+"""Section 7 of ``make bench``: two ``wanmock serve`` replicas on one PostgreSQL database
+(README "Running a shared instance") against one replica and against one ``wanmock serve``
+on a SQLite file, measured alternately in one run.
+
+Throughput is wrk's (``bench/wrk.py``), one wrk per server at once: a load generator in C
+that stays far below the servers' CPU, so the figure is the servers'. Latency is
+``bench/steady.py``'s: polls at a steady rate on one replica while the other takes
+creates at a steady 200 a second, open loop, p99 against the same polls with no creates.
 
 The PostgreSQL is a throwaway cluster from the distribution's package (the tests' own,
-``tests/postgres.py``); without the package the section is skipped with a warning. The
-load is the same for both: a few threads, each with a keep-alive httpx connection and one
-request in flight, spread over the replicas' ports (a load balancer's round robin).
+``tests/postgres.py``); without it or without wrk the section is skipped with a warning.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
-import threading
-import time
-from collections.abc import Callable, Sequence
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from bench import inproc, servers
+from bench import inproc, servers, wrk
 from bench.servers import BenchError, Server
 
 HEADERS = {"Authorization": f"Bearer {inproc.KEY}"}
-# httpx threads in this process are the load: more than this only add their own overhead.
-MAX_CONNECTIONS = 4
+GOAL_CREATE_RATIO = 1.0  # two PostgreSQL replicas against one SQLite process
+GOAL_POLL_RATIO = 1.6  # two replicas against one
+GOAL_POLL_P99_MS = 5.0  # polls on one replica while the other takes creates
+CREATE_RATE = 200.0  # creates a second on the other replica, steady
+POLL_RATE = 200.0  # polls a second on the measured replica, steady
+TARGETS = ("sqlite_1", "postgres_1", "postgres_2")
 
 
-def _burst(urls: Sequence[str], kind: str, connections: int, seconds: float) -> float:
-    """Requests per second of ``kind`` (create or poll) over ``seconds``: ``connections``
-    threads, each with its own keep-alive connection to one of ``urls`` in turn."""
-    paths = []
-    for url in urls:  # the task each replica's polls ask for
-        created = httpx.post(
-            url + "/v1/videos/generations", json=inproc.BODY, headers=HEADERS, trust_env=False
+def create_path(url: str) -> str:
+    """Create one task on ``url``; the path its polls ask for."""
+    created = httpx.post(
+        url + "/v1/videos/generations", json=inproc.BODY, headers=HEADERS, trust_env=False
+    )
+    if created.status_code != 200:
+        raise BenchError(f"create answered {created.status_code}: {created.text}")
+    return f"/v1/tasks/{created.json()['id']}"
+
+
+def throughput(
+    targets: dict[str, list[str]],
+    args: argparse.Namespace,
+    workdir: Path,
+    warn: Callable[[str], None],
+) -> dict[str, dict[str, list[float]]]:
+    """Creates and polls per second of each target, rounds alternating between them."""
+    create_lua = wrk.script(workdir, "POST", inproc.BODY, HEADERS)
+    poll_lua = wrk.script(workdir, "GET", None, HEADERS)
+    polls = {t: [u + create_path(u) for u in urls] for t, urls in targets.items()}
+    creates = {t: [u + "/v1/videos/generations" for u in urls] for t, urls in targets.items()}
+    runs: dict[str, dict[str, list[float]]] = {t: {"create": [], "poll": []} for t in targets}
+    for _ in range(max(2, args.rounds // 2)):
+        for kind, lua, urls_of in (("create", create_lua, creates), ("poll", poll_lua, polls)):
+            for target in targets:
+                found = wrk.run(urls_of[target], lua, args.connections, args.duration)
+                non_2xx, errors = sum(r.non_2xx for r in found), sum(r.errors for r in found)
+                if non_2xx or errors:
+                    warn(f"replicas: {target} {kind}: {non_2xx} non-2xx answers, {errors} errors")
+                runs[target][kind].append(sum(r.rps for r in found))
+    return runs
+
+
+def latency(a: str, b: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """p99 of steady polls on ``a``: alone, then while ``b`` takes steady creates."""
+    body = workdir / "create-body.json"
+    body.write_text(json.dumps(inproc.BODY))
+    poll = f"poll=GET,{POLL_RATE:g},{a}{create_path(a)}"
+    create = f"create=POST,{CREATE_RATE:g},{b}/v1/videos/generations,{body}"
+    seconds = str(max(3.0, 2 * args.duration))
+    header = f"Authorization: Bearer {inproc.KEY}"
+    found: dict[str, Any] = {}
+    for name, streams in (("alone", [poll]), ("beside_creates", [poll, create])):
+        argv = [sys.executable, "-m", "bench.steady", "-H", header, "--seconds", seconds]
+        done = subprocess.run(
+            [*argv, *streams], capture_output=True, text=True, timeout=float(seconds) + 60
         )
-        if created.status_code != 200:
-            raise BenchError(f"create answered {created.status_code}: {created.text}")
-        paths.append(f"/v1/tasks/{created.json()['id']}")
-    counts: list[tuple[int, int]] = []
-    deadline = time.perf_counter() + seconds
-
-    def worker(index: int) -> None:
-        done = bad = 0
-        url, path = urls[index % len(urls)], paths[index % len(urls)]
-        with httpx.Client(base_url=url, trust_env=False, timeout=30) as client:
-            while time.perf_counter() < deadline:
-                if kind == "create":
-                    answer = client.post(
-                        "/v1/videos/generations", json=inproc.BODY, headers=HEADERS
-                    )
-                else:
-                    answer = client.get(path, headers=HEADERS)
-                done, bad = (done + 1, bad) if answer.status_code == 200 else (done, bad + 1)
-        counts.append((done, bad))
-
-    started = time.perf_counter()
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(connections)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
-    if sum(bad for _, bad in counts):
-        raise BenchError(f"{sum(bad for _, bad in counts)} {kind} answers were not 200")
-    return sum(done for done, _ in counts) / elapsed
+        if done.returncode != 0:
+            raise BenchError(f"bench.steady failed:\n{done.stderr}")
+        found[name] = json.loads(done.stdout.strip().splitlines()[-1])
+        bad = sum(stream["bad"] for stream in found[name].values())
+        if bad:
+            raise BenchError(f"steady {name}: {bad} answers were not 200")
+    return found
 
 
 def measure(
@@ -76,6 +100,9 @@ def measure(
     bin_dir = find_bin()
     if bin_dir is None:
         warn("replicas: PostgreSQL is not installed (make install-postgres); skipped")
+        return None
+    if not wrk.available():
+        warn("replicas: wrk is not installed (apt-get install wrk; make bench as root does)")
         return None
     cluster = Cluster(bin_dir)
     started: list[Server] = []
@@ -88,45 +115,64 @@ def measure(
         )
         for name in ("pg_a", "pg_b"):
             started.append(servers.start(name, [*base, "--db", url], workdir / f"{name}.log"))
-        targets = {
-            "sqlite_1": [started[0].base_url],
-            "postgres_2": [s.base_url for s in started[1:]],
-        }
-        runs: dict[str, dict[str, list[float]]] = {t: {"create": [], "poll": []} for t in targets}
-        rounds = max(2, args.rounds // 2)
-        connections = min(args.connections, MAX_CONNECTIONS)
-        for _ in range(rounds):
-            for kind in ("create", "poll"):
-                for target, urls in targets.items():
-                    rate = _burst(urls, kind, connections, args.duration)
-                    runs[target][kind].append(rate)
+        sqlite, pg_a, pg_b = (s.base_url for s in started)
+        targets = {"sqlite_1": [sqlite], "postgres_1": [pg_a], "postgres_2": [pg_a, pg_b]}
+        runs = throughput(targets, args, workdir, warn)
+        steady = latency(pg_a, pg_b, args, workdir)
     finally:
         for server in started:
             server.stop()
         cluster.stop()
     medians = {t: {k: statistics.median(v) for k, v in kinds.items()} for t, kinds in runs.items()}
-    return {
-        "connections": connections,
-        "rounds": rounds,
+    result = {
+        "connections": args.connections,
+        "rounds": len(runs["sqlite_1"]["create"]),
         "duration_s": args.duration,
-        "sqlite_1": medians["sqlite_1"],
-        "postgres_2": medians["postgres_2"],
+        **medians,
         "ratio_create": medians["postgres_2"]["create"] / medians["sqlite_1"]["create"],
-        "ratio_poll": medians["postgres_2"]["poll"] / medians["sqlite_1"]["poll"],
+        "ratio_poll": medians["postgres_2"]["poll"] / medians["postgres_1"]["poll"],
+        "ratio_poll_vs_sqlite": medians["postgres_2"]["poll"] / medians["sqlite_1"]["poll"],
+        "poll_p99_ms": steady["beside_creates"]["poll"]["p99_ms"],
+        "poll_p99_alone_ms": steady["alone"]["poll"]["p99_ms"],
+        "steady": steady,
         "runs": runs,
     }
+    for key, goal, better in (
+        ("ratio_create", GOAL_CREATE_RATIO, "≥"),
+        ("ratio_poll", GOAL_POLL_RATIO, "≥"),
+        ("poll_p99_ms", GOAL_POLL_P99_MS, "≤"),
+    ):
+        met = result[key] >= goal if better == "≥" else result[key] <= goal
+        result[f"{key}_goal_met"] = met
+        if not met:
+            warn(f"replicas: {key} = {result[key]:.2f}, goal {better} {goal:g}")
+    return result
 
 
 def report(result: dict[str, Any]) -> list[str]:
-    one, two = result["sqlite_1"], result["postgres_2"]
+    one, pg1, two = result["sqlite_1"], result["postgres_1"], result["postgres_2"]
+
+    def verdict(key: str) -> str:
+        return "ok" if result[f"{key}_goal_met"] else "MISSED"
+
     return [
         "",
-        "7. Replicas: two wanmock serve on one PostgreSQL database against one on a SQLite",
-        f"   file ({result['connections']} httpx threads, {result['rounds']} alternating "
-        f"rounds of {result['duration_s']:g} s each)",
+        "7. Replicas: two wanmock serve on one PostgreSQL database, one replica, and one",
+        f"   wanmock serve on a SQLite file (wrk, {result['connections']} connections per "
+        f"target, {result['rounds']} alternating rounds of {result['duration_s']:g} s)",
         "",
-        f"   creates/s  SQLite x1 {one['create']:>8,.0f}   PostgreSQL x2 {two['create']:>8,.0f}"
-        f"   ratio {result['ratio_create']:.2f}",
-        f"   polls/s    SQLite x1 {one['poll']:>8,.0f}   PostgreSQL x2 {two['poll']:>8,.0f}"
-        f"   ratio {result['ratio_poll']:.2f}",
+        f"   {'':<10}{'SQLite x1':>12}{'PostgreSQL x1':>15}{'PostgreSQL x2':>15}",
+        f"   {'creates/s':<10}{one['create']:>12,.0f}{pg1['create']:>15,.0f}"
+        f"{two['create']:>15,.0f}",
+        f"   {'polls/s':<10}{one['poll']:>12,.0f}{pg1['poll']:>15,.0f}{two['poll']:>15,.0f}",
+        "",
+        f"   creates, PostgreSQL x2 / SQLite x1: {result['ratio_create']:.2f}"
+        f"   (goal >= {GOAL_CREATE_RATIO:.1f}: {verdict('ratio_create')})",
+        f"   polls, PostgreSQL x2 / x1: {result['ratio_poll']:.2f}"
+        f"   (goal >= {GOAL_POLL_RATIO:.1f}: {verdict('ratio_poll')});"
+        f" x2 / SQLite x1: {result['ratio_poll_vs_sqlite']:.2f}",
+        f"   poll p99 on one replica, the other taking {CREATE_RATE:g} creates/s: "
+        f"{result['poll_p99_ms']:.1f} ms   (goal <= {GOAL_POLL_P99_MS:g} ms: "
+        f"{verdict('poll_p99_ms')}; {POLL_RATE:g} polls/s, "
+        f"{result['poll_p99_alone_ms']:.1f} ms with no creates)",
     ]

@@ -15,6 +15,22 @@ from mock_server.service.fake import Fake
 
 pytest_plugins = ["pytester", "tests.outage"]
 
+# Modules whose tests run real processes or wait on the wall clock, longest first
+# (``--durations``). ``make test`` spreads the tests over workers (pytest-xdist); started
+# first, these overlap with the many short ones instead of ending the run alone.
+LONG_FIRST = (
+    "test_ci_recipe.py",
+    "test_provider_concurrency.py",
+    "test_readme.py",
+    "test_client_verification.py",
+    "test_verify_provider.py",
+    "test_processes.py",
+    "test_replicas.py",
+    "test_pytest_plugin.py",
+    "test_reports.py",
+    "test_ui_browser.py",
+)
+
 KEY = "sk-wanmock-test"
 AUTH = {"Authorization": f"Bearer {KEY}"}
 BODY: dict[str, Any] = {
@@ -22,6 +38,12 @@ BODY: dict[str, Any] = {
     "prompt": "A person dancing",
     "video_urls": ["https://cdn.example.com/ref.mp4"],
 }
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Long tests first, in ``LONG_FIRST`` order; the rest keep theirs (a stable sort)."""
+    rank = {name: at for at, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))
 
 
 def virtual_config(**overrides: Any) -> Config:

@@ -36,7 +36,7 @@ def busy(make_api: Callable[..., Api]) -> Api:
     ids = [api.created()["id"] for _ in range(7)]
     for task_id in ids[:3]:
         api.poll(task_id)
-    api.advance(30)
+    api.advance(50)  # past the longest queue (10-45 s): the first task is processing
     api.control("POST", f"/tasks/{ids[0]}/complete")
     api.advance(3600)
     return api

@@ -162,7 +162,9 @@ def test_workers_serve_one_fake_through_fresh_connections(tmp_path: Path) -> Non
         # loaded machine may take seconds, hence the generous timeout.
         for _ in range(8):  # a new connection each time: the kernel spreads them over workers
             with httpx.Client(base_url=server.base_url, timeout=60) as client:
-                ids.append(client.post("/v1/videos/generations", json=BODY, headers=AUTH).json())
+                created = client.post("/v1/videos/generations", json=BODY, headers=AUTH)
+                assert created.status_code == 200, (created.text, server.stderr())
+                ids.append(created.json())
         with httpx.Client(base_url=server.base_url, timeout=60) as client:
             client.post("/_mock/clock/advance", json={"seconds": 3600})
         statuses = []
