@@ -29,6 +29,11 @@ BODY = {
 CREDITS = "100"
 
 
+# How long a change made on one PostgreSQL replica may take to reach another's poll on a
+# busy machine (it is about a millisecond on a quiet one).
+NOTIFY_BOUND_SECONDS = 5
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def pair(
     request: pytest.FixtureRequest, tmp_path: Path
@@ -76,13 +81,19 @@ def test_processes_advance_in_one_is_seen_in_the_other(
 
 
 def test_processes_forced_outcome_shows_in_the_others_next_poll(
-    pair: tuple[ServerProcess, ServerProcess],
+    pair: tuple[ServerProcess, ServerProcess], request: pytest.FixtureRequest
 ) -> None:
     first, second = pair
     task = create(first).json()
     assert poll(second, task["id"])["status"] == "pending"
     first.client.post(f"/_mock/tasks/{task['id']}/fail", json={"code": "content_policy_violation"})
     seen = poll(second, task["id"])
+    if request.node.callspec.params["pair"] == "postgresql":
+        # A replica's poll trusts its change signal, a notification that arrives a moment
+        # after the other's commit (docs/deployment.md): the change shows within a bound.
+        deadline = time.monotonic() + NOTIFY_BOUND_SECONDS
+        while seen["status"] == "pending" and time.monotonic() < deadline:
+            seen = poll(second, task["id"])
     assert (seen["status"], seen["error"]["code"]) == ("failed", "content_policy_violation")
 
 

@@ -36,7 +36,7 @@ def guarded(handler: Handler) -> Callable[[Request], Awaitable[Response]]:
         fake: Fake = request.app.state.fake
         try:
             check_access(request, fake.config.control_token)
-            fake.replica.sync()
+            fake.replica.sync(exact=True)  # control calls see every replica's writes
             return json_response(await handler(request, fake))
         except ApiError as error:
             return error_response(error)
