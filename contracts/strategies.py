@@ -16,7 +16,7 @@ from hypothesis.errors import InvalidArgument
 
 from contracts import facts
 from contracts.checks.core import TaskHistory
-from contracts.client import draws
+from contracts.client import world_strategies
 from contracts.client.world import ServerWorld, Transient
 
 _HOST_LABELS = st.from_regex(r"[a-z][a-z0-9-]{0,14}[a-z0-9]", fullmatch=True)
@@ -357,9 +357,9 @@ def server_worlds(
         progress_curve=st.sampled_from(PROGRESS_CURVES),
         error_code=st.one_of(st.none(), st.sampled_from(list(facts.TASK_ERRORS))),
         results_count=st.integers(1, 4),
-        progress_points=draws.progress_steps(),
-        estimated_time=draws.estimates(),
-        faults=draws.faults(),
+        progress_points=world_strategies.progress_steps(),
+        estimated_time=world_strategies.estimates(),
+        faults=world_strategies.faults(),
         create_errors=transients(max_create_errors, max_retry_after=max_retry_after),
         poll_errors=transients(max_poll_errors, max_retry_after=max_retry_after),
         extra_fields=fields.map(lambda d: tuple(sorted(d.items()))),

@@ -28,7 +28,7 @@ from starlette.routing import Route
 from contracts import checks, facts, pricing
 from contracts.checks.client import ClientRun
 from contracts.client.runner import CommandClient, client_env, run_callable, run_command
-from mock_server.runtime.clock import monotonic, wall_time
+from contracts.client.timing import monotonic, wall_time
 
 PROXY_KEY = "wanmock-proxy-key"  # what the client is given; the proxy sends the real one
 REAL_CHECKS = (

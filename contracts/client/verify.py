@@ -39,8 +39,8 @@ from contracts.client.runner import (
     run_callable,
     run_command,
 )
+from contracts.client.timing import monotonic, wall_time
 from contracts.client.world import Case, ServerWorld
-from mock_server.runtime.clock import monotonic, wall_time
 from mock_server.testing.embedded import ServerThread
 from mock_server.testing.receiver import Receiver, Script
 
