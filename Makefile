@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 SRC    := mock_server contracts tests bench examples
 
-.PHONY: install install-browser install-postgres serve test lint typecheck unit bench clean
+.PHONY: install install-browser install-postgres serve test lint typecheck unit bench calibrate clean
 
 install: $(STAMP)
 
@@ -49,6 +49,10 @@ install-postgres:
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
+
+# verify-client's false-verdict and miss rates on tests/clients (bench/calibrate.py)
+calibrate: $(STAMP)
+	$(BIN)/python -m bench.calibrate $(ARGS)
 
 clean:
 	rm -rf $(VENV) .wanmock .mypy_cache .ruff_cache *.egg-info
