@@ -217,11 +217,13 @@ def failures_at_end(journal: Sequence[Mapping[str, Any]]) -> list[Mapping[str, A
 
 
 def _what(entry: Mapping[str, Any]) -> str:
+    """``a transient 429 (Retry-After: 1)`` or ``a transport fault (…)``."""
     if broken_answer(entry):
-        return "; ".join(n for n in entry["notes"] if n.startswith(FAULT_NOTES))
+        notes = "; ".join(n for n in entry["notes"] if n.startswith(FAULT_NOTES))
+        return f"a transport fault ({notes})"
     after = entry.get("retry_after")
     wait = "no Retry-After" if after is None else f"Retry-After: {after}"
-    return f"{entry.get('status')} ({wait})"
+    return f"a transient {entry.get('status')} ({wait})"
 
 
 WHY: Final = {
@@ -252,8 +254,8 @@ def client_retries_transient_errors(run: ClientRun) -> None:
         return  # an unknown outcome: client_reports_right_result judges what it said
     count = len(streak)
     raise fail(
-        f"the client gave up on a {kind} after {count} failure{'s' if count > 1 else ''} in a "
-        f"row, the last {_what(last)} on {last.get('method')} {last.get('path')}; "
+        f"the client gave up after {_what(last)} on {last.get('method')} {last.get('path')}: "
+        f"a {kind} that had failed {count} time{'s' if count > 1 else ''} in a row; "
         + WHY[kind].format(budget=run.max_consecutive_failures),
         request_kind=kind,
         failures_in_a_row=count,

@@ -122,9 +122,9 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--shrink-seconds",
         type=_positive(float),
-        default=20.0,
+        default=15.0,
         metavar="SECONDS",
-        help="wall seconds shrinking a failure may take (20): hypothesis, then greedy "
+        help="wall seconds shrinking a failure may take (15): hypothesis, then greedy "
         "simplifications; a slow failure (a client that does not stop) is shrunk greedily, "
         "each rerun given only what reproduces it",
     )

@@ -22,7 +22,7 @@ class Options:
     max_requests: int = 500  # API requests one run may make before it counts as runaway
     step: float = 10.0  # server seconds a request moves the stepped clock
     max_retry_after: int = 1  # real seconds a polite client waits per transient
-    shrink_seconds: float = 20.0  # wall seconds shrinking a failure may take
+    shrink_seconds: float = 15.0  # wall seconds shrinking a failure may take
     # A safety net, not a bound: the search tries ``examples`` worlds, in an order fixed by
     # the seed, so a verdict never depends on the machine's speed; only a client far
     # slower than any honest one meets this, and the report says so.
