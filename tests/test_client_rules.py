@@ -109,3 +109,18 @@ def test_client_does_not_poll_tightly_needs_three_short_pauses_or_a_short_median
         *journal, outcome={"status": "completed", "video_urls": ["https://r/1.mp4"]}
     )
     assert ("client_does_not_poll_tightly" in found) is tight
+
+
+def test_client_report_json_names_where_a_client_gave_up() -> None:
+    from contracts.client.options import Example
+    from contracts.client.runner import Attempt
+    from contracts.client.verify import CLIENT_CHECKS
+    from contracts.client.world import Case, ServerWorld
+    from contracts.reports.worlds import world_json
+
+    journal = [create_entry(200), poll_entry(503, INJECTED), poll_entry(502, INJECTED)]
+    run = ClientRun(request={}, world={}, outcome=FAILED, journal=journal)
+    example = Example(Case(ServerWorld()), run, checks.run(run, CLIENT_CHECKS), Attempt(None))
+    broke = {b["check"]: b for b in world_json(example, "search", 1)["broke"]}
+    gave_up = broke["client_retries_transient_errors"]
+    assert (gave_up["request_kind"], gave_up["failures_in_a_row"]) == ("poll", 2)

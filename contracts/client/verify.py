@@ -7,7 +7,9 @@ client sees its task progress however fast it polls) and the ``fast`` profile, r
 before each example. A callback receiver on loopback takes the request's
 ``callback_url``. ``hypothesis.find`` searches for a world that breaks the client and
 shrinks it; every run is cached by its world and request, so shrinking never runs a
-client twice on the same world and a flaky client cannot confuse the search.
+client twice on the same world and a flaky client cannot confuse the search. The search
+tries ``--examples`` worlds in the order the seed fixes (time is only a reported safety
+net), so a verdict depends on the client and the seed, never on the machine's speed.
 """
 
 from __future__ import annotations
