@@ -84,6 +84,7 @@ def gives_up_on_429(base_url: str, api_key: str, request: dict[str, Any]) -> Out
             if answer.status_code == 429:
                 return Outcome.failed("rate_limited")
             task = answer.json() if answer.status_code == 200 else task
+            time.sleep(float(answer.headers.get("Retry-After", 0)))
     return reference_outcome(task)
 
 
@@ -97,6 +98,8 @@ def resubmits_on_503(base_url: str, api_key: str, request: dict[str, Any]) -> Ou
                 task = call(http, "POST", "/v1/videos/generations", json=request)
             elif answer.status_code == 200:
                 task = answer.json()
+            else:
+                time.sleep(float(answer.headers.get("Retry-After", 0)))
     return reference_outcome(task)
 
 
