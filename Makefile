@@ -7,7 +7,7 @@ SRC    := mock_server contracts tests bench examples docs/hooks.py
 WHEELHOUSE := $(VENV)/wheelhouse
 
 .PHONY: install install-system install-browser install-postgres install-bench serve test lint \
-	typecheck unit bench dist docs fuzz clean
+	typecheck unit bench calibrate dist docs fuzz clean
 # pytest-xdist workers for `make unit`: two per core of a 2-core machine, since half of a
 # test's time is spent waiting on the processes, sockets and clients it drives. Workers
 # steal queued tests from each other, so the long ones do not pile up on one at the end.
@@ -93,7 +93,6 @@ fuzz: $(STAMP)
 	WANMOCK_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) WANMOCK_FUZZ_CHAINS=$(FUZZ_CHAINS) \
 	  $(BIN)/pytest tests/test_openapi.py -p no:randomly -q --timeout=0 $(PYTEST_ARGS)
 
-
 # The bench's replica figures load the servers with wrk and run them on PostgreSQL: as
 # root the missing ones are installed; elsewhere that section is skipped with a warning.
 bench: $(STAMP) install-bench
@@ -104,6 +103,10 @@ install-bench:
 	command -v wrk >/dev/null 2>&1 || missing="wrk"; \
 	$(PG_FOUND) || missing="$$missing postgresql"; \
 	$(call apt_install,the replica figures skip)
+
+# verify-client's false-verdict and miss rates on tests/clients (bench/calibrate.py)
+calibrate: $(STAMP)
+	$(BIN)/python -m bench.calibrate $(ARGS)
 
 clean:
 	rm -rf $(VENV) .wanmock .mypy_cache .ruff_cache *.egg-info build dist site

@@ -16,7 +16,7 @@ from hypothesis.errors import InvalidArgument
 
 from contracts import facts
 from contracts.checks.core import TaskHistory
-from contracts.client import draws
+from contracts.client import world_strategies
 from contracts.client.world import ServerWorld, Transient
 
 _HOST_LABELS = st.from_regex(r"[a-z][a-z0-9-]{0,14}[a-z0-9]", fullmatch=True)
@@ -281,6 +281,12 @@ def task_histories(draw: st.DrawFn) -> TaskHistory:
 # "Client verification"), at the top level or inside objects every task object has.
 EXTRA_FIELD_NAMES = ("metadata", "task_info.queue_position", "usage.discount", "region")
 TRANSIENT_STATUSES = (429, 503, 502)  # what EvoLink's own client retries ([CLIENT])
+# A create may also meet 500 or 504: the server may or may not have made the task, so a
+# client may report failed or send it again (SOURCES.md "Client verification"). Never on
+# polls: EvoLink's own client does not retry them, and a poll's worlds ask no more.
+UNKNOWN_STATUSES = (500, 504)
+CREATE_STATUSES = (*TRANSIENT_STATUSES, *UNKNOWN_STATUSES)
+MAX_CONSECUTIVE_FAILURES = 3  # failures in a row on one request: [CLIENT] queryTask's 3
 PROGRESS_CURVES = ("linear", "ease", "steep")
 
 
@@ -300,9 +306,9 @@ def _json_values() -> st.SearchStrategy[Any]:
 
 
 def transients(
-    max_times: int, *, max_retry_after: int = 2
+    max_times: int, *, max_retry_after: int = 2, statuses: tuple[int, ...] = TRANSIENT_STATUSES
 ) -> st.SearchStrategy[tuple[Transient, ...]]:
-    """Runs of transient 429/503/502 answers, ``max_times`` answers in all at most.
+    """Runs of transient answers (429/503/502, or ``statuses``), ``max_times`` in all at most.
 
     Each run has a ``Retry-After`` of 0..``max_retry_after`` seconds, or none. Shrinks
     towards no run, then one 429 with ``Retry-After: 0``.
@@ -315,8 +321,12 @@ def transients(
         left, found = max_times, []
         while left and draw(st.booleans()):
             times = draw(st.integers(1, left))
-            status = draw(st.sampled_from(TRANSIENT_STATUSES))
-            retry_after = draw(st.one_of(st.integers(0, max_retry_after), st.none()))
+            status = draw(st.sampled_from(statuses))
+            retry_after = (  # a 500/504 asks for no wait: the request may have been made
+                None
+                if status in UNKNOWN_STATUSES
+                else draw(st.one_of(st.integers(0, max_retry_after), st.none()))
+            )
             found.append(Transient(status, retry_after, times))
             left -= times
         return tuple(found)
@@ -325,7 +335,11 @@ def transients(
 
 
 def server_worlds(
-    *, max_create_errors: int = 1, max_poll_errors: int = 3, max_retry_after: int = 2
+    *,
+    max_create_errors: int = 1,
+    max_poll_errors: int = 3,
+    max_retry_after: int = 2,
+    max_consecutive_failures: int = MAX_CONSECUTIVE_FAILURES,
 ) -> st.SearchStrategy[ServerWorld]:
     """Ways the real API may treat one client's task, as the contract allows.
 
@@ -333,14 +347,17 @@ def server_worlds(
     curve or progress in steps (stalled at 0, jumps, plateaus), an ``estimated_time``
     that processing may outlast, whether it completes (with 1–4 result links) or fails
     (with any real failure code), runs of transient 429/503/502 answers with or without
-    ``Retry-After`` on the create (at most ``max_create_errors``) and on the first polls
+    ``Retry-After`` on the create (at most ``max_create_errors``; there also 500 and 504,
+    whose outcome is unknown) and on the first polls
     (at most ``max_poll_errors``), each with a ``Retry-After`` of at most
     ``max_retry_after`` seconds (real seconds a polite client waits, so keep it small),
     transport faults on the create and on polls (dropped, hung, reset mid-body,
     truncated), unknown fields in answers, and callbacks that fail (so they are delivered again, up
     to 3 times) or answer late. The defaults are what EvoLink's own client survives: it
     retries a create once and a poll three times
-    (SOURCES.md "Client verification").
+    (SOURCES.md "Client verification"). No request meets more than
+    ``max_consecutive_failures`` failures in a row, error answers and transport faults
+    counted together (the later faults are left out).
 
     Shrinks towards the well-behaved world: queued 0 s, processed 1 s, linear progress,
     completed, no transient answer, no unknown field, one timely callback; a failure
@@ -349,6 +366,7 @@ def server_worlds(
     _check_count("max_create_errors", max_create_errors)
     _check_count("max_poll_errors", max_poll_errors)
     _check_count("max_retry_after", max_retry_after, 3600)
+    budget = _check_count("max_consecutive_failures", max_consecutive_failures)
     fields = st.dictionaries(st.sampled_from(EXTRA_FIELD_NAMES), _json_values(), max_size=3)
     return st.builds(
         ServerWorld,
@@ -357,12 +375,14 @@ def server_worlds(
         progress_curve=st.sampled_from(PROGRESS_CURVES),
         error_code=st.one_of(st.none(), st.sampled_from(list(facts.TASK_ERRORS))),
         results_count=st.integers(1, 4),
-        progress_points=draws.progress_steps(),
-        estimated_time=draws.estimates(),
-        faults=draws.faults(),
-        create_errors=transients(max_create_errors, max_retry_after=max_retry_after),
+        progress_points=world_strategies.progress_steps(),
+        estimated_time=world_strategies.estimates(),
+        faults=world_strategies.faults(),
+        create_errors=transients(
+            max_create_errors, max_retry_after=max_retry_after, statuses=CREATE_STATUSES
+        ),
         poll_errors=transients(max_poll_errors, max_retry_after=max_retry_after),
         extra_fields=fields.map(lambda d: tuple(sorted(d.items()))),
         callback_failures=st.integers(0, 2),
         late_callback=st.booleans(),
-    )
+    ).map(lambda world: world.within(budget))

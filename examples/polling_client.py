@@ -4,11 +4,13 @@ It reads WANMOCK_BASE_URL, WANMOCK_API_KEY and WANMOCK_REQUEST (a create body, J
 creates the task, polls it until it ends, and prints one JSON line: the videos, or the
 failure code. It retries 429, 502 and 503 (what EvoLink's own client retries) after
 ``Retry-After`` when the answer has one, else with exponential backoff, retries a call
-whose answer never came in full (a dropped, reset or cut-short connection), and never
-sends the create again once it saw it answered. Standard library only. ``POLL_SECONDS`` sets the
-longest wait between polls (default 2; a stepped fake moves time per request, so a
-verification run can use a small value); ``RETRIES`` how often a call is retried
-(default 5; ``RETRIES=0`` makes it a client that gives up, for the README's demo).
+whose answer never came in full (a dropped, reset or cut-short connection), reports
+``failed`` when a create is answered 500 or 504 (the task may exist, so sending it again
+could pay twice), and never sends the create again once it saw it answered. Standard
+library only. ``POLL_SECONDS`` sets the longest wait between polls (default 2; a stepped
+fake moves time per request, so a verification run can use a small value); ``RETRIES``
+how often a call is retried (default 5; ``RETRIES=0`` makes it a client that gives up,
+for the README's demo).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import urllib.request
 from typing import Any
 
 TRANSIENT = {429, 502, 503}
+UNKNOWN = {500, 504}  # a create's outcome unknown: the task may exist
 ATTEMPTS = 1 + int(os.environ.get("RETRIES", "5"))
 
 
@@ -53,9 +56,16 @@ def call(method: str, url: str, key: str, body: Any = None) -> Any:
 def main() -> int:
     base, key = os.environ["WANMOCK_BASE_URL"], os.environ["WANMOCK_API_KEY"]
     longest = float(os.environ.get("POLL_SECONDS", "2"))
-    task = call(
-        "POST", f"{base}/v1/videos/generations", key, json.loads(os.environ["WANMOCK_REQUEST"])
-    )
+    try:
+        task = call(
+            "POST", f"{base}/v1/videos/generations", key, json.loads(os.environ["WANMOCK_REQUEST"])
+        )
+    except urllib.error.HTTPError as error:
+        if error.code not in UNKNOWN:
+            raise
+        # The server may have made the task: sending the create again could pay twice.
+        print(json.dumps({"status": "failed", "error_code": "create_outcome_unknown"}))
+        return 0
     wait = min(0.05, longest)
     while task["status"] not in ("completed", "failed"):
         time.sleep(wait)

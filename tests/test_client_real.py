@@ -47,3 +47,24 @@ def test_real_verification_stops_a_client_once_reservations_reach_the_cap() -> N
     assert result.status == 1 and result.reserved >= cap
     assert result.reserved < cap + estimated_cost(DEFAULT_REQUEST) + 1
     assert "client_creates_once" in {o.check.name for o in result.outcomes if o.violation}
+
+
+TIGHT = CommandClient(
+    f'{sys.executable} -c "import os, json, urllib.request as u\n'
+    "base = os.environ['WANMOCK_BASE_URL']\n"
+    "def call(path, data=None):\n"
+    " r = u.Request(base + path, data=data, method='POST' if data else 'GET')\n"
+    " r.add_header('Content-Type', 'application/json')\n"
+    " return json.load(u.urlopen(r))\n"
+    "task = call('/v1/videos/generations', os.environ['WANMOCK_REQUEST'].encode())\n"
+    "while task['status'] not in ('completed', 'failed'):\n"
+    " task = call('/v1/tasks/' + task['id'])\n"
+    "print(json.dumps({'status': 'completed', 'video_urls': task.get('results', [])}))\""
+)
+
+
+def test_real_verification_catches_a_client_that_polls_with_no_pause_on_a_real_clock() -> None:
+    with running("--clock", "real", "--profile", "fast") as server:
+        result = verify_real(TIGHT, server.base_url, "sk-wanmock-test", Decimal("100"))
+    broke = {o.check.name: str(o.violation) for o in result.outcomes if o.violation}
+    assert "it polls with no pause" in broke["client_does_not_poll_tightly"]

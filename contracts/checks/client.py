@@ -15,7 +15,11 @@ from typing import Any, Final
 
 from contracts.checks.core import NotApplicable, check, fail
 
-TRANSIENT: Final = frozenset({429, 502, 503})  # what EvoLink's own client retries
+# A request the server refused, not made: what EvoLink's own client retries ([CLIENT]).
+REFUSED: Final = frozenset({429, 502, 503})
+# An answer that leaves a create's outcome unknown: the task may have been made.
+UNKNOWN: Final = frozenset({500, 504})
+TRANSIENT: Final = REFUSED | UNKNOWN  # a poll after any of these is safe to repeat
 CREATE: Final = ("POST", "/v1/videos/generations")
 FAULT_NOTES: Final = ("transport fault", "connection dropped")  # journal notes of the fake
 
@@ -35,6 +39,8 @@ class ClientRun:
     timeout: float = 0.0
     extra_fields: Mapping[str, Any] = field(default_factory=dict)
     min_poll_interval: float = 0.01  # wall seconds: the floor of client_does_not_poll_tightly
+    tight_polls: int = 3  # pauses under the floor that make tight polling (or their median)
+    max_consecutive_failures: int = 3  # the worlds' budget of failures in a row on a request
 
 
 def injected(entry: Mapping[str, Any]) -> bool:
@@ -57,7 +63,7 @@ def _recent(run: ClientRun, count: int = 6) -> list[str]:
 
 
 def _first_task(run: ClientRun) -> Mapping[str, Any]:
-    if not run.tasks:
+    if not run.tasks or not saw_task(run):
         raise NotApplicable("the client made no task")
     return run.tasks[0]
 
@@ -138,6 +144,13 @@ def client_sends_the_request(run: ClientRun) -> None:
         )
 
 
+def saw_task(run: ClientRun) -> bool:
+    """The client saw a create answered in full: it knows of a task."""
+    return any(
+        _is_create(e) and e.get("status") == 200 and not broken_answer(e) for e in run.journal
+    )
+
+
 def broken_answer(entry: Mapping[str, Any]) -> bool:
     """The client never got this answer in full: the connection was dropped, held until
     it closed, reset or cut short (a transport fault the world injected)."""
@@ -150,14 +163,11 @@ def client_creates_once(run: ClientRun) -> None:
     """Once a create was answered in full, the client never sends it again; before that
     (a dropped, hung, reset or truncated answer), resubmitting is the one legitimate case."""
     creates = [i for i, e in enumerate(run.journal) if _is_create(e)]
+    if not creates:
+        raise fail("the client never sent the create", requests=_recent(run))
     accepted = [i for i in creates if run.journal[i].get("status") == 200]
-    if not accepted:
-        raise fail(
-            "the client never got its task created",
-            creates=[describe(run.journal[i]) for i in creates],
-        )
     answered = [i for i in accepted if not broken_answer(run.journal[i])]
-    if not answered:
+    if not answered:  # giving up is judged by client_retries_transient_errors
         raise NotApplicable("no create was answered in full")
     again = [i for i in creates if i > answered[0]]
     if again:
@@ -177,40 +187,83 @@ def client_creates_once(run: ClientRun) -> None:
         )
 
 
-def _retry_after(run: ClientRun, entry: Mapping[str, Any]) -> str:
-    runs = run.world.get("create_errors" if _is_create(entry) else "poll_errors") or ()
-    for transient in runs:
-        if transient.get("status") == entry.get("status"):
-            after = transient.get("retry_after")
-            return "no Retry-After" if after is None else f"Retry-After: {after}"
-    return "no Retry-After"
+def failure(entry: Mapping[str, Any]) -> str | None:
+    """How the world made this request fail, if it did: ``refused`` (429/502/503),
+    ``unknown`` (500/504: the server may have acted) or ``fault`` (a transport fault)."""
+    if broken_answer(entry):
+        return "fault"
+    if not injected(entry):
+        return None
+    status = entry.get("status")
+    return "refused" if status in REFUSED else "unknown" if status in UNKNOWN else None
 
 
-@check(ClientRun, source="[CLIENT] api-client.ts RETRYABLE_STATUS_CODES = 429, 502, 503")
+def request_kind(entry: Mapping[str, Any]) -> str:
+    """``create``, ``poll`` or ``other``: what is safe to repeat depends on it."""
+    if _is_create(entry):
+        return "create"
+    path = str(entry.get("path") or "")
+    return "poll" if entry.get("method") == "GET" and path.startswith("/v1/tasks/") else "other"
+
+
+def failures_at_end(journal: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The failed requests the client made last, in a row, of the last one's kind."""
+    found: list[Mapping[str, Any]] = []
+    for entry in reversed(journal):
+        if failure(entry) is None or (found and request_kind(entry) != request_kind(found[0])):
+            break
+        found.append(entry)
+    return found[::-1]
+
+
+def _what(entry: Mapping[str, Any]) -> str:
+    """``a transient 429 (Retry-After: 1)`` or ``a transport fault (…)``."""
+    if broken_answer(entry):
+        notes = "; ".join(n for n in entry["notes"] if n.startswith(FAULT_NOTES))
+        return f"a transport fault ({notes})"
+    after = entry.get("retry_after")
+    wait = "no Retry-After" if after is None else f"Retry-After: {after}"
+    return f"a transient {entry.get('status')} ({wait})"
+
+
+WHY: Final = {
+    "poll": "a poll is safe to repeat, and no world puts more than {budget} failures in a "
+    "row on one request",
+    "create": "a create answered 429, 502 or 503 was refused, not made: EvoLink's own "
+    "client retries it",
+}
+
+
+@check(
+    ClientRun,
+    source="[CLIENT] api-client.ts RETRYABLE_STATUS_CODES = 429, 502, 503 and network errors; "
+    "SOURCES.md 'Client verification' (the budget; unknown outcomes)",
+)
 def client_retries_transient_errors(run: ClientRun) -> None:
-    """After a transient 429/502/503 or a broken connection the client tries again."""
-    if not any(
-        injected(e) and (e.get("status") in TRANSIENT or broken_answer(e)) for e in run.journal
-    ):
+    """The client does not give up on a poll after a transient answer or a transport
+    fault, nor on a create the server refused (429/502/503), within the worlds' budget of
+    failures in a row. A create whose outcome is unknown (500, 504, a broken connection)
+    may end the run: reporting ``failed`` is as correct as sending it again."""
+    if not any(failure(e) for e in run.journal):
         raise NotApplicable("the world sent no transient error or transport fault")
-    last = run.journal[-1]
-    if broken_answer(last):
-        fault = "; ".join(n for n in last["notes"] if n.startswith(FAULT_NOTES))
-        raise fail(
-            f"the client gave up after a transport fault on {last.get('method')} "
-            f"{last.get('path')} ({fault}); "
-            "a network error is as transient as a 503",
-            outcome=run.outcome or run.problem,
-            last_requests=_recent(run),
-        )
-    if injected(last) and last.get("status") in TRANSIENT:
-        raise fail(
-            f"the client gave up after a transient {last.get('status')} on "
-            f"{last.get('method')} {last.get('path')} ({_retry_after(run, last)}); "
-            "EvoLink's own client retries 429, 502 and 503",
-            outcome=run.outcome or run.problem,
-            last_requests=_recent(run),
-        )
+    streak = failures_at_end(run.journal)
+    if not streak:
+        return
+    last, kind = streak[-1], request_kind(streak[-1])
+    if kind == "other" or (kind == "create" and failure(last) != "refused"):
+        return  # an unknown outcome: client_reports_right_result judges what it said
+    count = len(streak)
+    raise fail(
+        f"the client gave up after {_what(last)} on {last.get('method')} {last.get('path')}: "
+        f"a {kind} that had failed {count} time{'s' if count > 1 else ''} in a row; "
+        + WHY[kind].format(budget=run.max_consecutive_failures),
+        request_kind=kind,
+        failures_in_a_row=count,
+        budget=run.max_consecutive_failures,
+        failures=[_what(e) for e in streak],
+        outcome=run.outcome or run.problem,
+        last_requests=_recent(run),
+    )
 
 
 @check(ClientRun, source="[Q] results; [REF] a failed task's error.code")
@@ -218,6 +271,15 @@ def client_reports_right_result(run: ClientRun) -> None:
     """completed with the task's result URLs (and no other), or failed with its error code."""
     if run.outcome is None:
         raise NotApplicable("the client reported no outcome")
+    if not saw_task(run):
+        if run.outcome.get("status") == "completed":
+            raise fail(
+                "the client reported completed, but it never saw a create answered in full: "
+                "there is no task it could know the results of",
+                outcome=run.outcome,
+                creates=[describe(e) for e in run.journal if _is_create(e)],
+            )
+        return  # failed with an error code: a right answer to a create it could not make
     task = _first_task(run)
     status, said = task.get("status"), run.outcome.get("status")
     if status == "completed":

@@ -42,10 +42,14 @@ def simpler_requests(body: Mapping[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def cases(max_retry_after: int = 1) -> st.SearchStrategy[Case]:
+def cases(
+    max_retry_after: int = 1, max_consecutive_failures: int = strategies.MAX_CONSECUTIVE_FAILURES
+) -> st.SearchStrategy[Case]:
     """A world and a create request; shrinks both towards the simplest."""
     return st.builds(
         Case,
-        strategies.server_worlds(max_retry_after=max_retry_after),
+        strategies.server_worlds(
+            max_retry_after=max_retry_after, max_consecutive_failures=max_consecutive_failures
+        ),
         strategies.create_requests(),
     )

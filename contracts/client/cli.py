@@ -97,17 +97,34 @@ def add_parser(commands: Any) -> None:
     parser.add_argument(
         "--search-seconds",
         type=_positive(float),
-        default=35.0,
+        default=300.0,
         metavar="SECONDS",
-        help="wall seconds the search may spend drawing new worlds (35); the worlds tried "
-        "by then stand, so with shrinking a run ends within about a minute",
+        help="a safety net (300): the search tries --examples worlds in an order fixed by "
+        "--seed, so the verdict does not depend on the machine's speed; a search cut short "
+        "by this is said so in the report",
+    )
+    parser.add_argument(
+        "--max-consecutive-failures",
+        type=_positive(int),
+        default=3,
+        metavar="N",
+        help="no world puts more failures in a row (error answers and transport faults "
+        "together) on one request (3: EvoLink's own client retries a poll three times)",
+    )
+    parser.add_argument(
+        "--tight-polls",
+        type=_positive(int),
+        default=3,
+        metavar="N",
+        help="pauses under --min-poll-interval that make tight polling, or a median under it "
+        "over at least N pauses (3): one short pause on a busy machine is not enough",
     )
     parser.add_argument(
         "--shrink-seconds",
         type=_positive(float),
-        default=20.0,
+        default=15.0,
         metavar="SECONDS",
-        help="wall seconds shrinking a failure may take (20): hypothesis, then greedy "
+        help="wall seconds shrinking a failure may take (15): hypothesis, then greedy "
         "simplifications; a slow failure (a client that does not stop) is shrunk greedily, "
         "each rerun given only what reproduces it",
     )
@@ -173,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
             timeout=args.timeout if args.timeout != 60.0 else 900.0,
             max_requests=args.max_requests,
             min_poll_interval=args.min_poll_interval,
+            tight_polls=args.tight_polls,
         ).status
     options = Options(
         examples=args.examples,
@@ -184,6 +202,8 @@ def run(args: argparse.Namespace) -> int:
         shrink_seconds=args.shrink_seconds,
         search_seconds=args.search_seconds,
         min_poll_interval=args.min_poll_interval,
+        tight_polls=args.tight_polls,
+        max_consecutive_failures=args.max_consecutive_failures,
         replay_file=args.replay_file,
     )
     report = ClientReport()

@@ -17,8 +17,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from contracts.client.timing import monotonic
 from contracts.client.world import ServerWorld
-from mock_server.runtime.clock import monotonic
 
 AFTER_END_POLLS: Final = 10  # polls of an ended task before a run counts as not stopping
 SHRINK_AFTER_END_POLLS: Final = 3

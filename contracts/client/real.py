@@ -12,7 +12,9 @@ seen in create answers reach it.
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -28,7 +30,7 @@ from starlette.routing import Route
 from contracts import checks, facts, pricing
 from contracts.checks.client import ClientRun
 from contracts.client.runner import CommandClient, client_env, run_callable, run_command
-from mock_server.runtime.clock import monotonic, wall_time
+from contracts.client.timing import monotonic, wall_time
 
 PROXY_KEY = "wanmock-proxy-key"  # what the client is given; the proxy sends the real one
 REAL_CHECKS = (
@@ -67,6 +69,7 @@ class Recorder:
     journal: list[dict[str, Any]] = field(default_factory=list)
     reserved: Decimal = Decimal("0")
     stop: str | None = None
+    http: httpx.AsyncClient | None = None
 
     async def forward(self, request: Request) -> Response:
         arrived, started = wall_time(), monotonic()
@@ -101,9 +104,10 @@ class Recorder:
             + path
             + (f"?{request.url.query}" if request.url.query else "")
         )
+        if self.http is None:  # one pooled client: a fresh one per request costs a TLS
+            self.http = httpx.AsyncClient(timeout=60)  # context, tens of ms on a busy machine
         try:
-            async with httpx.AsyncClient(timeout=60) as http:
-                answer = await http.request(request.method, url, content=body, headers=headers)
+            answer = await self.http.request(request.method, url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             entry["notes"].append(f"proxy: the real endpoint did not answer ({exc!r:.200})")
             return self._done(
@@ -138,7 +142,21 @@ class Recorder:
         entry.update(status=status, response=_json(body), latency_ms=(monotonic() - started) * 1000)
         entry["retry_after"] = extra.get("retry-after")
         self.journal.append(entry)
-        return Response(body, status, headers=extra, media_type="application/json")
+        return _Timed(entry, started, body, status, headers=extra, media_type="application/json")
+
+
+class _Timed(Response):
+    """An answer that notes, once its last byte is handed to the connection, how long it
+    took: a pause is measured from when the client could first read the answer, so a
+    slow upstream or a busy proxy never hides a client that polls with no pause."""
+
+    def __init__(self, entry: dict[str, Any], started: float, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.entry, self.started = entry, started
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await super().__call__(scope, receive, send)
+        self.entry["latency_ms"] = (monotonic() - self.started) * 1000
 
 
 def _json(raw: bytes) -> Any:
@@ -152,6 +170,12 @@ class Proxy:
     """The recording proxy on a free loopback port, served from a thread."""
 
     def __init__(self, recorder: Recorder) -> None:
+        @contextlib.asynccontextmanager
+        async def lifespan(app: Starlette) -> AsyncIterator[None]:
+            yield
+            if recorder.http is not None:  # its pooled connections close on this loop
+                await recorder.http.aclose()
+
         app = Starlette(
             routes=[
                 Route(
@@ -159,7 +183,8 @@ class Proxy:
                     recorder.forward,
                     methods=["GET", "POST", "PUT", "DELETE", "HEAD"],
                 )
-            ]
+            ],
+            lifespan=lifespan,
         )
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=0, log_level="error")
@@ -193,6 +218,7 @@ def verify_real(
     timeout: float = 900.0,
     max_requests: int = 500,
     min_poll_interval: float = 0.01,
+    tight_polls: int = 3,
 ) -> RealResult:
     """Run ``client`` once against ``base_url`` through the recording proxy and judge it."""
     request = dict(request or DEFAULT_REQUEST)
@@ -245,6 +271,7 @@ def verify_real(
         detail=attempt.detail,
         timeout=timeout,
         min_poll_interval=min_poll_interval,
+        tight_polls=tight_polls,
     )
     registry = [c for c in checks.collect(checks.client, checks.pacing) if c.name in REAL_CHECKS]
     outcomes = checks.run(run, registry)

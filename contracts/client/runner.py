@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contracts.client.outcome import BadOutcome, Outcome
-from mock_server.runtime.clock import monotonic
+from contracts.client.timing import monotonic
 
 ClientFn = Callable[[str, str, dict[str, Any]], Any]
 TAIL = 2000  # characters of a crash's output kept as evidence

@@ -7,13 +7,16 @@ client sees its task progress however fast it polls) and the ``fast`` profile, r
 before each example. A callback receiver on loopback takes the request's
 ``callback_url``. ``hypothesis.find`` searches for a world that breaks the client and
 shrinks it; every run is cached by its world and request, so shrinking never runs a
-client twice on the same world and a flaky client cannot confuse the search.
+client twice on the same world and a flaky client cannot confuse the search. The search
+tries ``--examples`` worlds in the order the seed fixes (time is only a reported safety
+net), so a verdict depends on the client and the seed, never on the machine's speed.
 """
 
 from __future__ import annotations
 
 import json
 import random
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -39,8 +42,8 @@ from contracts.client.runner import (
     run_callable,
     run_command,
 )
-from contracts.client.world import Case, ServerWorld
-from mock_server.runtime.clock import monotonic, wall_time
+from contracts.client.timing import monotonic, wall_time
+from contracts.client.world import HANG_SECONDS, Case, ServerWorld
 from mock_server.testing.embedded import ServerThread
 from mock_server.testing.receiver import Receiver, Script
 
@@ -51,6 +54,7 @@ SETTLE_SECONDS = 3600.0
 CANNOT_RUN = (126, 127)  # the shell's "not executable" and "not found"
 POLISH_SECONDS = 2.0
 SLOW_RUN = 3.0  # wall seconds: a failing run slower than this is shrunk greedily only
+JOURNAL_WAIT = 0.02  # wall seconds between looks for a held request's journal entry
 
 
 class CannotRun(Exception):
@@ -110,7 +114,7 @@ class Verifier:
         )
         try:
             find(
-                cases(self.options.max_retry_after),
+                cases(self.options.max_retry_after, self.options.max_consecutive_failures),
                 self.breaks,
                 settings=config,
                 random=random.Random(self.options.seed),
@@ -119,10 +123,13 @@ class Verifier:
             return Result(0, self.examples, self.shrinks, None, self.seen, self.intervals)
         except _SearchDone:
             self.report.note(
-                f"the search's {self.options.search_seconds:g} s are spent: {self.examples} "
-                f"of {self.options.examples} worlds tried, none broke the client"
+                f"the search's safety net of {self.options.search_seconds:g} s is spent: only "
+                f"{self.examples} of {self.options.examples} worlds tried, none broke the "
+                "client; this verdict may differ on a faster machine"
             )
-            return Result(0, self.examples, self.shrinks, None, self.seen, self.intervals)
+            return Result(
+                0, self.examples, self.shrinks, None, self.seen, self.intervals, cut_short=True
+            )
         except _OutOfTime:
             pass  # the shrinker only ever tries smaller worlds: the last failure stands
         found = self.smallest
@@ -251,11 +258,7 @@ class Verifier:
             raise _OutOfTime  # cut short by the shrinking deadline: it proves nothing
         if attempt.exit_status in CANNOT_RUN and not self.cache:
             raise CannotRun(attempt.detail or f"exit status {attempt.exit_status}")
-        limit = min(1000, self.options.max_requests + 100)  # the control API pages at 1000
-        journal = self.control("GET", f"/requests?limit={limit}")["requests"]
-        # A request of an earlier, stopped run may still be held (a hang) and land after
-        # the reset: it is not this client's.
-        journal = [e for e in journal if e.get("wall_at") is None or e["wall_at"] >= begun]
+        journal = self._journal(start, begun)
         self.control("POST", "/clock/advance", {"seconds": SETTLE_SECONDS})
         tasks = {t["task"]["id"]: t["task"] for t in self.control("GET", "/tasks")["tasks"]}
         # The task the client saw created first; those whose answer it never got after.
@@ -272,8 +275,28 @@ class Verifier:
             timeout=limits.seconds,
             extra_fields=world.fields,
             min_poll_interval=self.options.min_poll_interval,
+            tight_polls=self.options.tight_polls,
+            max_consecutive_failures=self.options.max_consecutive_failures,
         )
         return Example(case, run, checks.run(run, CLIENT_CHECKS), attempt)
+
+    def _journal(self, start: float, begun: float) -> list[dict[str, Any]]:
+        """This run's requests in the order they arrived. A request held back (a hang)
+        is journaled only when its connection closes, after a client that timed out has
+        moved on: the journal is read once every request the stepped clock counted is in
+        (a few seconds at most), so a client is never judged on a journal missing its
+        last request."""
+        made = round((float(self.control("GET", "/clock")["now"]) - start) / self.options.step)
+        limit = min(1000, self.options.max_requests + 100)  # the control API pages at 1000
+        deadline = monotonic() + HANG_SECONDS + 1
+        while True:
+            journal = self.control("GET", f"/requests?limit={limit}")["requests"]
+            # A request of an earlier, stopped run may still be held (a hang) and land
+            # after the reset: it is not this client's.
+            journal = [e for e in journal if e.get("wall_at") is None or e["wall_at"] >= begun]
+            if len(journal) >= min(made, limit) or monotonic() > deadline:
+                return sorted(journal, key=lambda e: float(e.get("wall_at") or 0))
+            time.sleep(JOURNAL_WAIT)
 
     def _limits(self, world: ServerWorld) -> tuple[Limits, bool]:
         """The user's limits while searching; while shrinking, what reproduces the known

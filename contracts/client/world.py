@@ -24,7 +24,8 @@ LATE_CALLBACK_SECONDS: Final = 0.3
 
 @dataclass(frozen=True)
 class Transient:
-    """``times`` answers of HTTP ``status`` (429, 502 or 503), with ``Retry-After`` when set."""
+    """``times`` answers of HTTP ``status``, with ``Retry-After`` when set: 429, 502 or 503
+    (a request refused), or on a create 500 or 504 (its outcome unknown)."""
 
     status: int
     retry_after: int | None = None
@@ -109,6 +110,38 @@ class ServerWorld:
     @property
     def fault_count(self) -> int:
         return sum(f.times for f in self.faults)
+
+    def failures_in_a_row(self, where: str) -> int:
+        """The failures this world puts in a row on one request (``create`` or ``poll``):
+        its error answers and its transport faults there together, since the rules apply
+        to the first requests of their kind one after another."""
+        statuses = self.create_errors if where == "create" else self.poll_errors
+        faults = [f for f in self.faults if f.where == where]
+        return sum(t.times for t in statuses) + sum(f.times for f in faults)
+
+    def within(self, budget: int) -> ServerWorld:
+        """This world with no more than ``budget`` failures in a row on one request:
+        error answers first, then transport faults, the later ones dropped
+        (``--max-consecutive-failures``, SOURCES.md "Client verification")."""
+        left = {"create": budget, "poll": budget}
+        kept: dict[str, list[Transient]] = {"create": [], "poll": []}
+        for where, runs in (("create", self.create_errors), ("poll", self.poll_errors)):
+            for run in runs:
+                times = min(run.times, left[where])
+                if times:
+                    kept[where].append(replace(run, times=times))
+                    left[where] -= times
+        faults = []
+        for fault in self.faults:
+            if left[fault.where] >= fault.times:
+                faults.append(fault)
+                left[fault.where] -= fault.times
+        return replace(
+            self,
+            create_errors=tuple(kept["create"]),
+            poll_errors=tuple(kept["poll"]),
+            faults=tuple(faults),
+        )
 
     @property
     def fields(self) -> dict[str, Any]:

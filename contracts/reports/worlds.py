@@ -7,8 +7,9 @@ the smallest world that broke it with its scenario rules, and where the replay w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
     from contracts.client.options import Example
@@ -28,9 +29,18 @@ def world_json(example: Example, phase: str, number: int | None) -> dict[str, An
         "requests": len(run.journal),
         "seconds": round(attempt.seconds, 3),
         "broke": [
-            {"check": v.check, "source": v.source, "message": v.message} for v in example.violations
+            {"check": v.check, "source": v.source, "message": v.message, **_gave_up(v.evidence)}
+            for v in example.violations
         ],
     }
+
+
+GAVE_UP: Final = ("request_kind", "failures_in_a_row")  # where a client gave up, and when
+
+
+def _gave_up(evidence: Mapping[str, Any]) -> dict[str, Any]:
+    """A give-up verdict's request kind (create or poll) and failures in a row, as fields."""
+    return {name: evidence[name] for name in GAVE_UP if name in evidence}
 
 
 def shrunk_json(failure: Example | None, replay_file: Path | None) -> dict[str, Any]:

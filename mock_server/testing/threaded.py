@@ -3,9 +3,27 @@ uses (the callback receiver, ``ServerThread``, the test providers)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import socket
 import threading
-from typing import Any
+from typing import Any, Final
+
+from mock_server.api.faulty import transport_of
+
+GRACE_CUT: Final = "timeout graceful shutdown exceeded"
+
+
+class _QuietCut(logging.Filter):
+    """Leaves out uvicorn's line on cutting requests short at shutdown: a threaded server
+    stops while a request may still be held on purpose (a ``hang`` fault), and that is no
+    error (see ``ThreadedServer.stop``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return GRACE_CUT not in record.getMessage()
+
+
+logging.getLogger("uvicorn.error").addFilter(_QuietCut())
 
 
 class ThreadedServer:
@@ -32,6 +50,7 @@ class ThreadedServer:
         self.options = uvicorn_options
         self._thread: threading.Thread | None = None
         self._server: Any = None
+        self._stopping = False
 
     def _bind(self) -> list[socket.socket]:
         family = socket.AF_INET6 if ":" in self.host else socket.AF_INET
@@ -54,7 +73,12 @@ class ThreadedServer:
         async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             if scope["type"] == "lifespan":
                 started.set()
-            await self.app(scope, receive, send)
+            try:
+                await self.app(scope, receive, send)
+            except asyncio.CancelledError:
+                if not self._stopping:
+                    raise
+                await _close_quietly(send)
 
         options: dict[str, Any] = {
             "loop": "asyncio",
@@ -80,6 +104,7 @@ class ThreadedServer:
     def stop(self) -> None:
         """Ask uvicorn to shut down and wait (10 s at most) for its thread to end."""
         if self._server is not None and self._thread is not None:
+            self._stopping = True
             self._server.should_exit = True
             self._thread.join(10)
             self._thread = None
@@ -88,3 +113,12 @@ class ThreadedServer:
         """Wait until the server stops (Ctrl-C ends the wait, not the server)."""
         while self._thread is not None and self._thread.is_alive():
             self._thread.join(0.5)
+
+
+async def _close_quietly(send: Any) -> None:
+    """A request uvicorn cancelled as the server stops (a hang still held): its connection
+    is closed with no answer, as the fault meant, instead of a traceback and a 500."""
+    transport = transport_of(send)
+    if transport is not None:
+        transport.abort()
+        await asyncio.sleep(0)  # let the server see the connection go

@@ -1,4 +1,4 @@
-"""Hypothesis strategies for the parts of a server world that issue 10 added: lifecycle
+"""Hypothesis strategies for parts of a server world (issue 10 added them): lifecycle
 shapes (progress in steps, an estimate that processing outlasts) and transport faults.
 ``server_worlds()`` in ``contracts/strategies.py`` calls them; each shrinks to none."""
 
