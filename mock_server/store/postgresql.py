@@ -68,6 +68,12 @@ class Connection:
         return self._conn.execute(placeholders(sql), args)
 
 
+def ended_by_server(conn: Conn) -> bool:
+    """Did the server end this idle connection (a restart sends its FATAL and closes the
+    socket, so the socket reads ready)? A zero-timeout select, no round trip."""
+    return conn.closed or bool(select.select([conn.pgconn.socket], [], [], 0)[0])
+
+
 class NotifySignal:
     """Has any replica committed a change since ``seen``? A listener thread counts the
     ``wanmock_changes`` notifications; ``changed`` compares two integers."""
@@ -184,9 +190,25 @@ class PostgresDialect:
 
     @contextmanager
     def connect(self, write: bool) -> Iterator[Connection]:
-        # A server that is gone is a 503 after CONNECT_TIMEOUT_SECONDS, not the pool's 30.
-        with self._pool.connection(timeout=CONNECT_TIMEOUT_SECONDS) as conn:
-            yield Connection(conn)
+        conn = self._live_connection()
+        try:
+            with conn:  # commits at the end of the block, rolls back if it raises
+                yield Connection(conn)
+        finally:
+            self._pool.putconn(conn)
+
+    def _live_connection(self) -> Conn:
+        """A pooled connection the server has not ended. After a server restart every
+        idle one is dead: each is closed (the pool replaces it) and the next taken, so
+        no transaction fails on one and the fault ends with the restart. A server that
+        is gone is a 503 after CONNECT_TIMEOUT_SECONDS, not the pool's 30."""
+        for _ in range(self._pool.max_size):
+            conn = self._pool.getconn(timeout=CONNECT_TIMEOUT_SECONDS)
+            if not ended_by_server(conn):
+                return conn
+            conn.close()
+            self._pool.putconn(conn)
+        return self._pool.getconn(timeout=CONNECT_TIMEOUT_SECONDS)
 
     def unavailable(self, exc: BaseException) -> bool:
         # The server gone or restarting, or no pooled connection within the timeout
