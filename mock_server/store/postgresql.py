@@ -10,13 +10,13 @@ makes no round trip unless another replica wrote.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import secrets
 import select
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -147,7 +147,7 @@ class PostgresDialect:
     skip_locked = " FOR UPDATE SKIP LOCKED"
     # The payload names the store that wrote (its connections' application_name), so its
     # own listener can skip it: the writer updated its caches itself.
-    notify = f"SELECT pg_notify('{CHANNEL}', current_setting('application_name'))"
+    notify = f"pg_notify('{CHANNEL}', current_setting('application_name'))"
     schema_lock = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"
     from_template = False
     migrations: Mapping[int, migrations.Migration] = migrations.POSTGRESQL
@@ -188,12 +188,20 @@ class PostgresDialect:
     def json_field(self, column: str, path: str, sql_type: str) -> str:
         return f"CAST(({column}::jsonb #>> '{{{path.replace('.', ',')}}}') AS {sql_type})"
 
-    @contextmanager
+    @contextlib.contextmanager
     def connect(self, write: bool) -> Iterator[Connection]:
         conn = self._live_connection()
         try:
-            with conn:  # commits at the end of the block, rolls back if it raises
-                yield Connection(conn)
+            if write:
+                with conn:  # commits at the end of the block, rolls back if it raises
+                    yield Connection(conn)
+            else:  # one statement: no BEGIN and COMMIT round trips around it
+                conn.autocommit = True
+                try:
+                    yield Connection(conn)
+                finally:
+                    with contextlib.suppress(psycopg.Error):  # a broken one is discarded
+                        conn.autocommit = False
         finally:
             self._pool.putconn(conn)
 
