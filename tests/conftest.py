@@ -156,20 +156,11 @@ def clip(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
 
 @pytest.fixture(scope="session")
 def postgres_cluster() -> Iterator[Any]:
-    """A throwaway PostgreSQL cluster for the session (tests/postgres.py); skipped where
-    the package is missing, except under CI, where ``make install-postgres`` put it."""
-    import os
+    """A throwaway PostgreSQL cluster for the session (tests/postgres.py)."""
+    from tests.postgres import cluster
 
-    from tests.postgres import Cluster, find_bin
-
-    bin_dir = find_bin()
-    if bin_dir is None:
-        if os.environ.get("CI"):
-            pytest.fail("PostgreSQL is missing: make install-postgres")
-        pytest.skip("PostgreSQL is missing (make install-postgres)")
-    cluster = Cluster(bin_dir)
-    yield cluster
-    cluster.stop()
+    with cluster() as started:
+        yield started
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -75,6 +76,12 @@ class Cluster:
             timeout=120,
         )
 
+    def restart(self) -> None:
+        """``pg_ctl restart -m fast``: every session is ended, open transactions are rolled
+        back, and the server is accepting connections again when this returns."""
+        self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.root / "log"), "-m", "fast",
+                 "-w", "restart")  # fmt: skip
+
     def url(self, database: str = "postgres", password: str = PASSWORD) -> str:
         return f"postgresql://{self.USER}:{password}@127.0.0.1:{self.port}/{database}"
 
@@ -90,6 +97,24 @@ class Cluster:
         with contextlib.suppress(subprocess.SubprocessError, OSError):
             self._pg("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def cluster() -> Iterator[Cluster]:
+    """A cluster for a test session or module; skipped where the package is missing,
+    except under CI, where ``make install-postgres`` put it."""
+    import pytest
+
+    bin_dir = find_bin()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is missing: make install-postgres")
+        pytest.skip("PostgreSQL is missing (make install-postgres)")
+    started = Cluster(bin_dir)
+    try:
+        yield started
+    finally:
+        started.stop()
 
 
 def _has_user(name: str) -> bool:

@@ -51,6 +51,7 @@ from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
 from mock_server.store.database import StoreClosed
 from mock_server.store.protocols import Store
+from mock_server.store.records import StoreUnavailable
 
 log = logging.getLogger("wanmock.callbacks")
 
@@ -147,15 +148,12 @@ class Outbox:
         if self._due.get(task_id) != due:
             return  # superseded by an earlier or later schedule
         del self._due[task_id]
-        found = self.store.callbacks(task_id, pending=True)
-        if not found:
-            return
-        row = found[0]
-        if row.next_due is None or row.next_due > due:
-            if row.next_due is not None:  # another process moved it on
-                self.schedule(task_id, row.next_due)
-            return
-        if not self._claim(row):
+        try:
+            row = self._claimed(task_id, due)
+        except StoreUnavailable:  # the scheduler keeps the event: it runs again later
+            self._due[task_id] = due
+            raise
+        if row is None:
             return
         if self.clock.mode == "real":
             job = asyncio.create_task(self._attempt(row), name=f"callback {task_id}")
@@ -163,6 +161,18 @@ class Outbox:
             job.add_done_callback(self._running.discard)
         else:
             await self._attempt(row)
+
+    def _claimed(self, task_id: str, due: float) -> Delivery | None:
+        """The delivery, if its attempt due at ``due`` is still to make and now ours."""
+        found = self.store.callbacks(task_id, pending=True)
+        if not found:
+            return None
+        row = found[0]
+        if row.next_due is None or row.next_due > due:
+            if row.next_due is not None:  # another process moved it on
+                self.schedule(task_id, row.next_due)
+            return None
+        return row if self._claim(row) else None
 
     def _claim(self, row: Delivery) -> bool:
         task_id, made = row.task_id, row.attempts
@@ -228,6 +238,12 @@ class Outbox:
                 task_id, self.owner, record, state, next_due
             )
         except StoreClosed:  # the store closed under us (shutdown)
+            return
+        except StoreUnavailable:
+            # Made but not recorded (the store logged the fault): the claim is still
+            # ours, so the attempt is made again once the store answers. At least once,
+            # never early; the receiver may see this attempt twice.
+            self.schedule(task_id, row.next_due if row.next_due is not None else started)
             return
         if not recorded:  # reset, or our lease was broken: the row is someone else's now
             log.warning("callback %s: attempt %d made but no longer ours", task_id, number)

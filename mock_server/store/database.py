@@ -44,7 +44,7 @@ class Dialect(Protocol):
     sub: str
     ge: str
     skip_locked: str  # what makes a claim skip a row another transaction is claiming
-    notify: str  # run with every ``bump``: tells the other processes at commit
+    notify: str  # returned by every ``bump``: an expression telling the others at commit
     schema_lock: str  # taken before the schema is checked, so one process upgrades it
     from_template: bool  # opened as a copy of the schema (nothing to check or upgrade)
     migrations: Mapping[int, Migration]  # store/migrations.py
@@ -170,11 +170,9 @@ class Database:
         """Move ``rev`` (and the named counters to it) inside the caller's transaction;
         call it first there (the module's docstring says why)."""
         extra = "".join(f", {name} = rev + 1" for name in also)
-        sql = f"UPDATE state SET rev = rev + 1{extra} WHERE id = 1 RETURNING rev"
-        row = db.execute(sql).fetchone()
-        if self.dialect.notify:
-            db.execute(self.dialect.notify)
-        return int(row["rev"])
+        told = f", {self.dialect.notify}" if self.dialect.notify else ""
+        sql = f"UPDATE state SET rev = rev + 1{extra} WHERE id = 1 RETURNING rev{told}"
+        return int(db.execute(sql).fetchone()["rev"])  # one round trip, the notice with it
 
     def _migrate(self) -> None:
         """Create the schema, or upgrade an older layout to it, in one transaction;

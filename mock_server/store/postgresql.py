@@ -10,13 +10,13 @@ makes no round trip unless another replica wrote.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import secrets
 import select
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -66,6 +66,12 @@ class Connection:
 
     def execute(self, sql: str, args: Sequence[Any] = ()) -> psycopg.Cursor[dict[str, Any]]:
         return self._conn.execute(placeholders(sql), args)
+
+
+def ended_by_server(conn: Conn) -> bool:
+    """Did the server end this idle connection (a restart sends its FATAL and closes the
+    socket, so the socket reads ready)? A zero-timeout select, no round trip."""
+    return conn.closed or bool(select.select([conn.pgconn.socket], [], [], 0)[0])
 
 
 class NotifySignal:
@@ -141,7 +147,7 @@ class PostgresDialect:
     skip_locked = " FOR UPDATE SKIP LOCKED"
     # The payload names the store that wrote (its connections' application_name), so its
     # own listener can skip it: the writer updated its caches itself.
-    notify = f"SELECT pg_notify('{CHANNEL}', current_setting('application_name'))"
+    notify = f"pg_notify('{CHANNEL}', current_setting('application_name'))"
     schema_lock = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"
     from_template = False
     migrations: Mapping[int, migrations.Migration] = migrations.POSTGRESQL
@@ -182,11 +188,35 @@ class PostgresDialect:
     def json_field(self, column: str, path: str, sql_type: str) -> str:
         return f"CAST(({column}::jsonb #>> '{{{path.replace('.', ',')}}}') AS {sql_type})"
 
-    @contextmanager
+    @contextlib.contextmanager
     def connect(self, write: bool) -> Iterator[Connection]:
-        # A server that is gone is a 503 after CONNECT_TIMEOUT_SECONDS, not the pool's 30.
-        with self._pool.connection(timeout=CONNECT_TIMEOUT_SECONDS) as conn:
-            yield Connection(conn)
+        conn = self._live_connection()
+        try:
+            if write:
+                with conn:  # commits at the end of the block, rolls back if it raises
+                    yield Connection(conn)
+            else:  # one statement: no BEGIN and COMMIT round trips around it
+                conn.autocommit = True
+                try:
+                    yield Connection(conn)
+                finally:
+                    with contextlib.suppress(psycopg.Error):  # a broken one is discarded
+                        conn.autocommit = False
+        finally:
+            self._pool.putconn(conn)
+
+    def _live_connection(self) -> Conn:
+        """A pooled connection the server has not ended. After a server restart every
+        idle one is dead: each is closed (the pool replaces it) and the next taken, so
+        no transaction fails on one and the fault ends with the restart. A server that
+        is gone is a 503 after CONNECT_TIMEOUT_SECONDS, not the pool's 30."""
+        for _ in range(self._pool.max_size):
+            conn = self._pool.getconn(timeout=CONNECT_TIMEOUT_SECONDS)
+            if not ended_by_server(conn):
+                return conn
+            conn.close()
+            self._pool.putconn(conn)
+        return self._pool.getconn(timeout=CONNECT_TIMEOUT_SECONDS)
 
     def unavailable(self, exc: BaseException) -> bool:
         # The server gone or restarting, or no pooled connection within the timeout
