@@ -48,11 +48,14 @@ class Member:
 
     def missing(self) -> list[str]:
         """What this machine lacks to run it (node; EvoLink's package)."""
-        return [
-            need
-            for need in self.needs
-            if not (os.environ.get(need) if need.isupper() else shutil.which(need))
-        ]
+        return [need for need in self.needs if not _have(need)]
+
+
+def _have(need: str) -> bool:
+    """A program on PATH, or a variable naming a directory that exists."""
+    if need.isupper():
+        return os.path.isdir(os.environ.get(need) or "/nonexistent")
+    return shutil.which(need) is not None
 
 
 CORRECT = (
