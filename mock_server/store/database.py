@@ -12,14 +12,13 @@ deadlock on each other; SQLite's ``BEGIN IMMEDIATE`` serialises them anyway
 from __future__ import annotations
 
 import dataclasses
-import logging
-import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol, TypeVar
 
 import orjson
 
+from mock_server.runtime.faults import FaultLog
 from mock_server.store import schema
 from mock_server.store.migrations import Migration, Step, found_version
 from mock_server.store.records import StoreClosedError, StoreError, StoreUnavailable
@@ -30,8 +29,6 @@ R = TypeVar("R")
 
 # What a closed store raises (a tuple, for ``except`` and ``suppress``).
 StoreClosed = (StoreClosedError,)
-
-log = logging.getLogger("wanmock")
 
 
 class Dialect(Protocol):
@@ -89,35 +86,6 @@ def matching(**columns: object) -> tuple[str, tuple[object, ...]]:
     return "".join(f" AND {name} = ?" for name in given), tuple(given.values())
 
 
-class FaultLog:
-    """One log line when a store starts failing and one when it works again, however
-    many requests meet the fault in between."""
-
-    def __init__(self, store: str) -> None:
-        self.store = store
-        self._failing = False
-        self._lock = threading.Lock()
-
-    def failed(self, exc: BaseException) -> StoreUnavailable:
-        """The error to raise instead of ``exc``; logged if it starts a fault."""
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        with self._lock:
-            if not self._failing:
-                self._failing = True
-                log.warning(
-                    "store %s unavailable: %s; answering 503 until it recovers", self.store, reason
-                )
-        return StoreUnavailable(f"the store {self.store} is unavailable: {reason}")
-
-    def worked(self) -> None:
-        """A transaction committed: a fault, if there was one, is over."""
-        if self._failing:
-            with self._lock:
-                if self._failing:
-                    self._failing = False
-                    log.warning("store %s recovered", self.store)
-
-
 class Database:
     """The dialect's connections, the schema, and the one place a driver's exceptions
     become the store's (``_driver``); the aggregates' tables (store/*.py) add queries."""
@@ -125,7 +93,7 @@ class Database:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.path = dialect.path
-        self.faults = FaultLog(dialect.path)
+        self.faults = FaultLog(f"store {dialect.path}")
         self._closed = False
         if not dialect.from_template:
             try:
@@ -153,7 +121,9 @@ class Database:
         except Exception as exc:
             if not self.dialect.unavailable(exc):
                 raise
-            raise self.faults.failed(exc) from exc
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            self.faults.failed(reason)
+            raise StoreUnavailable(f"the store {self.path} is unavailable: {reason}") from exc
         if write:  # a read that works says nothing of a disk that cannot be written
             self.faults.worked()
 
