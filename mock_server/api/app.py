@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -95,21 +96,32 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
             await fake.aclose()
 
     app = Starlette(
-        routes=[
-            Route("/v1/tasks/{task_id:path}", GetTask(), methods=["GET"]),
-            Route("/v1/videos/generations", create_generation, methods=["POST"]),
-            Mount("/_mock", routes=[*control.routes, *observe.routes, *ui.routes]),
-            *files.routes,
-            *results.routes,
-            *account.routes,
-        ],
+        routes=route_table(),
         middleware=[Middleware(boundary.StoreFaults), Middleware(Traffic)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
-    boundary.guard_path_params(app.routes)
     app.state.fake = fake
     return app
+
+
+@functools.cache
+def route_table() -> list[BaseRoute]:
+    """Every app's routes, built and guarded once per process: a route holds no state of
+    its app (handlers find their fake through ``scope["app"]``), and the tables of
+    ``control``, ``files``... are module-level objects, so guarding them per app would
+    wrap their handlers once more for every fake built (a fake per test, in the pytest
+    plugin). Starlette copies the list it is given, so no app can change another's."""
+    routes: list[BaseRoute] = [
+        Route("/v1/tasks/{task_id:path}", GetTask(), methods=["GET"]),
+        Route("/v1/videos/generations", create_generation, methods=["POST"]),
+        Mount("/_mock", routes=[*control.routes, *observe.routes, *ui.routes]),
+        *files.routes,
+        *results.routes,
+        *account.routes,
+    ]
+    boundary.guard_path_params(routes)
+    return routes
 
 
 # How often the journal's batch is written and other processes' changes looked for:
