@@ -24,12 +24,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Scope
 
-from mock_server.api import account, boundary, control, files, observe, results
+from mock_server.api import account, boundary, control, dashboard, files, observe, results
 from mock_server.api.faulty import DroppedConnection
 from mock_server.api.httpio import error_response, json_response
 from mock_server.api.tasks import GetTask, create_generation
 from mock_server.api.traffic import Traffic
-from mock_server.api.ui import pages as ui
 from mock_server.domain.errors import ApiError
 from mock_server.runtime.clock import idle, monotonic
 from mock_server.runtime.config import Config, load_config
@@ -115,7 +114,7 @@ def route_table() -> list[BaseRoute]:
     routes: list[BaseRoute] = [
         Route("/v1/tasks/{task_id:path}", GetTask(), methods=["GET"]),
         Route("/v1/videos/generations", create_generation, methods=["POST"]),
-        Mount("/_mock", routes=[*control.routes, *observe.routes, *ui.routes]),
+        Mount("/_mock", routes=[*control.routes, *observe.routes, *dashboard.routes]),
         *files.routes,
         *results.routes,
         *account.routes,
