@@ -21,7 +21,32 @@ import pytest
 MARKER = "wanmock_contract"
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
+# Packages of this distribution whose asserts pytest need not rewrite: the fake itself.
+NOT_REWRITTEN = ("mock_server",)
+
+
+def leave_unrewritten(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Take the fake's modules off pytest's assertion-rewriting list.
+
+    pytest rewrites the asserts of every package of a plugin's distribution, so that a
+    failing assert in a test helper explains itself. ``mock_server`` holds no test
+    helpers, and a rewritten module ignores its ordinary bytecode: where Python writes
+    none (``PYTHONDONTWRITEBYTECODE``, common in CI images, or a read-only
+    site-packages) every session parses, rewrites and compiles the fake's ~90 modules
+    again, about 100 ms of the first test that uses it. pytest has no public way to
+    unmark a package, so this edits the hook's set of marked names, and does nothing
+    where a pytest version has none (rewriting then goes on as before)."""
+    hook = getattr(pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)
+    cache = getattr(hook, "_marked_for_rewrite_cache", None)
+    if isinstance(marked, set) and isinstance(cache, dict):
+        marked.difference_update(NOT_REWRITTEN)
+        cache.clear()
+
+
+def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
+    # The first hook called once the plugin is registered: before conftests and tests.
+    leave_unrewritten(pluginmanager)
     group = parser.getgroup("wanmock", "EvoLink Wan2.6 fake")
     group.addoption(
         "--wan-base-url",

@@ -112,3 +112,21 @@ def test_odd_ids_lose_nothing_already_stored(store_api: Api) -> None:
         call(store_api, "POST", f"/_mock/tasks/{odd}/cancel")
         call(store_api, "DELETE", f"/_mock/scenarios/{odd}")
     assert store_api.status(task["id"]) == task
+
+
+def handlers(routes: list[BaseRoute]) -> Iterator[object]:
+    """The ASGI app of every route with a path parameter (what the guard wraps)."""
+    for route in routes:
+        if isinstance(route, Mount):
+            yield from handlers(route.routes)
+        elif isinstance(route, Route) and route.param_convertors:
+            yield route.app
+
+
+def test_path_params_are_guarded_once_however_many_apps_are_built() -> None:
+    """A fake per test builds an app per test: its routes are not wrapped again each time
+    (a call would go through one more wrapper per fake built before it)."""
+    config = Config(db=":memory:", clock="virtual")
+    first = list(handlers(create_app(config).routes))
+    again = list(handlers(create_app(config).routes))
+    assert again == first

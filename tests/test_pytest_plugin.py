@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+
+import mock_server
 
 USER_TEST = """
 import asyncio
@@ -114,4 +118,27 @@ def test_points_at_the_real_endpoint(wanmock_server):
     result = pytester.runpytest_subprocess(
         "--wan-base-url", "https://real.example/", "--wan-api-key", "sk-real"
     )
+    result.assert_outcomes(passed=1)
+
+
+def test_pytest_plugin_leaves_the_fakes_modules_unrewritten(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fake's modules load as ordinary modules (their bytecode, if any), not through
+    pytest's assertion rewriter, while the test file itself is still rewritten. The
+    package is put on ``sys.path`` as a wheel's is (pytest rewrites only what it finds
+    there, not what an editable install's finder maps)."""
+    monkeypatch.setenv("PYTHONPATH", str(Path(mock_server.__file__).parent.parent))
+    pytester.makepyfile(
+        test_loaders="""
+import sys
+from _pytest.assertion.rewrite import AssertionRewritingHook
+
+def test_loaders(wanmock):
+    fake_module = sys.modules["mock_server.service.fake"]
+    assert not isinstance(fake_module.__loader__, AssertionRewritingHook)
+    assert isinstance(sys.modules[__name__].__loader__, AssertionRewritingHook)
+"""
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -23,12 +24,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, Mount, Route
 from starlette.types import Scope
 
-from mock_server.api import account, boundary, control, files, observe, results
+from mock_server.api import account, boundary, control, dashboard, files, observe, results
 from mock_server.api.faulty import DroppedConnection
 from mock_server.api.httpio import error_response, json_response
 from mock_server.api.tasks import GetTask, create_generation
 from mock_server.api.traffic import Traffic
-from mock_server.api.ui import pages as ui
 from mock_server.domain.errors import ApiError
 from mock_server.runtime.clock import idle, monotonic
 from mock_server.runtime.config import Config, load_config
@@ -95,21 +95,32 @@ def create_app(config: Config | None = None, fake: Fake | None = None) -> Starle
             await fake.aclose()
 
     app = Starlette(
-        routes=[
-            Route("/v1/tasks/{task_id:path}", GetTask(), methods=["GET"]),
-            Route("/v1/videos/generations", create_generation, methods=["POST"]),
-            Mount("/_mock", routes=[*control.routes, *observe.routes, *ui.routes]),
-            *files.routes,
-            *results.routes,
-            *account.routes,
-        ],
+        routes=route_table(),
         middleware=[Middleware(boundary.StoreFaults), Middleware(Traffic)],
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )
-    boundary.guard_path_params(app.routes)
     app.state.fake = fake
     return app
+
+
+@functools.cache
+def route_table() -> list[BaseRoute]:
+    """Every app's routes, built and guarded once per process: a route holds no state of
+    its app (handlers find their fake through ``scope["app"]``), and the tables of
+    ``control``, ``files``... are module-level objects, so guarding them per app would
+    wrap their handlers once more for every fake built (a fake per test, in the pytest
+    plugin). Starlette copies the list it is given, so no app can change another's."""
+    routes: list[BaseRoute] = [
+        Route("/v1/tasks/{task_id:path}", GetTask(), methods=["GET"]),
+        Route("/v1/videos/generations", create_generation, methods=["POST"]),
+        Mount("/_mock", routes=[*control.routes, *observe.routes, *dashboard.routes]),
+        *files.routes,
+        *results.routes,
+        *account.routes,
+    ]
+    boundary.guard_path_params(routes)
+    return routes
 
 
 # How often the journal's batch is written and other processes' changes looked for:

@@ -40,7 +40,7 @@ class Accounts:
         """``--api-key`` keys not in the store yet, with their credits."""
         missing = {k: v for k, v in self.config.keys.items() if k not in self.keys}
         if missing:
-            self.put_keys({k: {"credits": str(v)} for k, v in missing.items()})
+            self._write_keys({k: {"credits": str(v)} for k, v in missing.items()})
 
     # -- who is asking -----------------------------------------------------------------
 
@@ -69,6 +69,13 @@ class Accounts:
     def put_keys(self, keys: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
         """Create or update keys; ``credits`` sets the available balance exactly. Every
         key's settings and balance after the change."""
+        self._write_keys(keys)
+        return self.key_table()
+
+    def _write_keys(self, keys: Mapping[str, Mapping[str, Any]]) -> None:
+        """``put_keys`` without its answer: a fake's start (``install_config_keys``, once
+        per fake, so once per test in the pytest plugin) has nobody to read the table
+        of balances, which settles what is due and reads every balance to make."""
         now = self.clock.now()
         infos: dict[str, KeyInfo] = {}
         credits: dict[str, Decimal] = {}
@@ -89,7 +96,6 @@ class Accounts:
 
         self.store.put_keys({k: v.to_json() for k, v in infos.items()}, grants)
         self.keys.update(infos)
-        return self.key_table()
 
     # -- money ---------------------------------------------------------------------------
 

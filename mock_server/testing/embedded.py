@@ -25,7 +25,6 @@ from mock_server.api.app import create_app
 from mock_server.runtime.config import Config
 from mock_server.service.fake import Fake
 from mock_server.testing.bridge import Bridge
-from mock_server.testing.threaded import ThreadedServer
 
 T = TypeVar("T")
 REAL_HOSTS = ("api.evolink.ai", "files-api.evolink.ai")
@@ -223,6 +222,9 @@ class ServerThread(ControlMethods):
         self.app = create_app(self.config)
         self.fake: Fake = self.app.state.fake
         self.base_url = self.config.base_url
+        # Imported here: uvicorn's server is for this class only, not the in-process fake.
+        from mock_server.testing.threaded import ThreadedServer
+
         self.server = ThreadedServer(
             self.app, self.config.host, self.config.port, log_level="warning", lifespan="on"
         )

@@ -25,7 +25,6 @@ from typing import Any, Final
 import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from starlette.routing import Route
 
 from mock_server.api.control import check_access
 from mock_server.api.httpio import error_response, json_response
@@ -196,10 +195,3 @@ async def asset(request: Request) -> Response:
         return error_response(ApiError(404, f"No such asset: {name}"))
     data = (files("mock_server.api.ui") / "static" / name).read_bytes()
     return Response(data, media_type=ASSETS[name], headers={"Cache-Control": "no-cache"})
-
-
-routes = [
-    Route("/ui", page, methods=["GET"]),
-    Route("/ui/state", state, methods=["GET"]),
-    Route("/ui/static/{name}", asset, methods=["GET"]),
-]
