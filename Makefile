@@ -95,7 +95,11 @@ fuzz: $(STAMP)
 
 # The bench's replica figures load the servers with wrk and run them on PostgreSQL: as
 # root the missing ones are installed; elsewhere that section is skipped with a warning.
+# The fake's modules are compiled first, as pip compiles an installed wheel's: where
+# PYTHONDONTWRITEBYTECODE is set, a checkout would otherwise compile them in every session
+# the fixture figure measures, while respx and httpx load from their installed bytecode.
 bench: $(STAMP) install-bench
+	$(BIN)/python -m compileall -q mock_server contracts
 	$(BIN)/python -m bench $(ARGS)
 
 install-bench:
