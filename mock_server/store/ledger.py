@@ -43,9 +43,11 @@ class LedgerTables(Database):
         posted = []
         moves = ", ".join(f"{name} = {self.dialect.add.format(name, '?')}" for name in ACCOUNTS)
         for entry in entries:
-            self.open_account(db, entry.key)
-            amounts = [str(sign * entry.amount) for sign in MOVES[entry.kind]]
-            db.execute(f"UPDATE balances SET {moves} WHERE key = ?", (*amounts, entry.key))
+            amounts = (*(str(sign * entry.amount) for sign in MOVES[entry.kind]), entry.key)
+            update = f"UPDATE balances SET {moves} WHERE key = ?"
+            if db.execute(update, amounts).rowcount == 0:  # the key's first entry
+                self.open_account(db, entry.key)
+                db.execute(update, amounts)
             posted.append(self._insert(db, entry))
         return posted
 
