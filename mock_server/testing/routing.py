@@ -6,7 +6,20 @@ respx.
 
 from __future__ import annotations
 
+from typing import Any
+
 import respx
+
+
+class FakeRoute(respx.Route):
+    """A route of a ``FakeRouter``, which never rolls back: so it keeps no snapshot (each
+    is a mock object, about as costly to make as the rest of a route)."""
+
+    def snapshot(self) -> None:
+        return None
+
+    def rollback(self) -> None:
+        return None
 
 
 class FakeRouter(respx.MockRouter):
@@ -18,3 +31,6 @@ class FakeRouter(respx.MockRouter):
 
     def rollback(self) -> None:
         return None
+
+    def route(self, *patterns: Any, name: str | None = None, **lookups: Any) -> respx.Route:
+        return self.add(FakeRoute(*patterns, **lookups), name=name)
