@@ -255,7 +255,7 @@ class Outbox:
     def describe(self, task_id: str | None = None) -> dict[str, Any]:
         """Deliveries and every attempt (all of them: for small fakes and the timeline)."""
         attempts = sorted(
-            self.store.callback_attempts(task_id),
+            self.store.callback_attempts(None if task_id is None else [task_id]),
             key=lambda a: (a["attempted_at"], a["task_id"], a["number"]),
         )
         deliveries = [_delivery_view(row) for row in self.store.callbacks(task_id)]
@@ -276,7 +276,7 @@ class Outbox:
         more = len(rows) > limit
         rows = rows[:limit]
         attempts = sorted(
-            self.store.attempts_of([row.task_id for _, row in rows]) if rows else [],
+            self.store.callback_attempts([row.task_id for _, row in rows]),
             key=lambda a: (a["attempted_at"], a["task_id"], a["number"]),
         )
         page = {"callbacks": [_delivery_view(row) for _, row in rows], "attempts": attempts}

@@ -6,6 +6,7 @@ once, to a process on the same machine that sees it gone: delivery/outbox.py).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -110,23 +111,14 @@ class OutboxTables(Database):
                 (owner,),
             )
 
-    def callback_attempts(self, task_id: str | None = None) -> list[dict[str, Any]]:
-        where, args = matching(task_id=task_id)
+    def callback_attempts(self, task_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Every attempt of these deliveries (None: of every delivery)."""
+        if task_ids is not None and not task_ids:
+            return []  # not ``IN ()``, which PostgreSQL refuses
+        where = "" if task_ids is None else f" WHERE task_id IN ({marks(len(task_ids))})"
         rows = self.query(
-            f"SELECT task_id, data FROM callback_attempts WHERE TRUE{where} "
-            "ORDER BY task_id, number",
-            args,
-        )
-        return [_attempt(r) for r in rows]
-
-    def attempts_of(self, task_ids: list[str]) -> list[dict[str, Any]]:
-        """Every attempt of these deliveries."""
-        if not task_ids:
-            return []
-        rows = self.query(
-            f"SELECT task_id, data FROM callback_attempts WHERE task_id IN "
-            f"({marks(len(task_ids))}) ORDER BY task_id, number",
-            task_ids,
+            f"SELECT task_id, data FROM callback_attempts{where} ORDER BY task_id, number",
+            task_ids or (),
         )
         return [_attempt(r) for r in rows]
 

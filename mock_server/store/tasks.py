@@ -8,7 +8,7 @@ one task.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
 
@@ -108,17 +108,6 @@ class TaskTables(LedgerTables):
         )
         return [(r["id"], float(r["finish"])) for r in rows]
 
-    def list_tasks(
-        self, key: str | None = None, task_ids: Sequence[str] | None = None
-    ) -> list[Task]:
-        """Tasks oldest first, of one key or with the given ids."""
-        where, args = matching(key=key)
-        if task_ids is not None:
-            where += f" AND id IN ({marks(len(task_ids))})" if task_ids else " AND FALSE"
-            args += tuple(task_ids)
-        rows = self.query(f"SELECT * FROM tasks WHERE TRUE{where} ORDER BY created, id", args)
-        return [task_from_row(r) for r in rows]
-
     def newest_tasks(self, limit: int) -> list[Task]:
         """The newest ``limit`` tasks, newest first (the dashboard's list)."""
         rows = self.query("SELECT * FROM tasks ORDER BY created DESC, id DESC LIMIT ?", (limit,))
@@ -176,9 +165,6 @@ class TaskTables(LedgerTables):
         )
         rows = self.query(f"SELECT DISTINCT {fields} FROM tasks")
         return [(r["m"], r["q"], r["a"], int(r["d"]), bool(r["g"])) for r in rows]
-
-    def count_settled(self) -> int:
-        return int(self.query("SELECT COUNT(*) AS n FROM tasks WHERE settled")[0]["n"])
 
     def count_tasks(self) -> int:
         return int(self.query("SELECT COUNT(*) AS n FROM tasks")[0]["n"])
