@@ -297,8 +297,8 @@ def test_store_state_is_decided_by_the_first_process(opener: Opener) -> None:
     first.init_state(clock_start=1.0, seed=7, secret="aa")
     decided = second.init_state(clock_start=2.0, seed=8, secret="bb")
     assert (decided.clock_start, decided.seed, decided.secret) == (1.0, 7, "aa")
-    second.set_seed(9)
-    assert first.state().seed == 9
+    second.init_state(clock_start=3.0, seed=9, secret="cc", keep_seed=False)
+    assert (first.state().clock_start, first.state().seed) == (1.0, 9)
 
 
 def test_store_scenario_file_is_loaded_by_one_process(opener: Opener) -> None:

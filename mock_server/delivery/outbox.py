@@ -49,9 +49,8 @@ from mock_server.domain.models import Delivery
 from mock_server.runtime.clock import Clock, scale_of, wall_time
 from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
-from mock_server.store.database import StoreClosed
 from mock_server.store.protocols import Store
-from mock_server.store.records import StoreUnavailable
+from mock_server.store.records import StoreClosedError, StoreUnavailable
 
 log = logging.getLogger("wanmock.callbacks")
 
@@ -237,7 +236,7 @@ class Outbox:
             recorded = self.store.record_callback_attempt(
                 task_id, self.owner, record, state, next_due
             )
-        except StoreClosed:  # the store closed under us (shutdown)
+        except StoreClosedError:  # the store closed under us (shutdown)
             return
         except StoreUnavailable:
             # Made but not recorded (the store logged the fault): the claim is still
@@ -294,7 +293,7 @@ class Outbox:
             job.cancel()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
-        with contextlib.suppress(*StoreClosed):
+        with contextlib.suppress(StoreClosedError):
             self.store.release_callback_claims(self.owner)
 
 

@@ -39,8 +39,7 @@ class KeyTables(TaskTables):
                     "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
                     (key, json_text(data)),
                 )
-                self.open_account(db, key)
-                entries += self.post(db, grants(key, self.available_in(db, key)))
+                entries += self.post(db, grants(key, self.open_account(db, key)))
             return entries
 
     # -- scenario rules --------------------------------------------------------------------

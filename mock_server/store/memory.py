@@ -25,13 +25,6 @@ from dataclasses import dataclass, field
 KEEP = 4  # clean connections kept per schema; a test suite uses one at a time
 
 
-def closed_connection() -> sqlite3.Connection:
-    """A connection that raises ``sqlite3.ProgrammingError`` on use, as a closed one does."""
-    db = sqlite3.connect(":memory:", check_same_thread=False)
-    db.close()
-    return db
-
-
 @dataclass
 class Template:
     """One schema's empty store, what it holds, and the clean connections kept."""

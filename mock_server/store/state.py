@@ -30,21 +30,20 @@ class StateTables(Database):
     def state(self) -> State:
         return _state(self.query("SELECT * FROM state WHERE id = 1")[0])
 
-    def init_state(self, clock_start: float, seed: int, secret: str) -> State:
-        """Set what the first process to open the store decides; later ones read it."""
+    def init_state(
+        self, clock_start: float, seed: int, secret: str, keep_seed: bool = True
+    ) -> State:
+        """Set what the first process to open the store decides; later ones read it.
+        ``keep_seed`` False: ``seed`` replaces the store's (a ``--seed`` given)."""
         with self.transaction() as db:
             return _state(
                 db.execute(
                     "UPDATE state SET clock_start = COALESCE(clock_start, ?), "
-                    "seed = COALESCE(seed, ?), secret = COALESCE(secret, ?) WHERE id = 1 "
-                    "RETURNING *",
-                    (clock_start, seed, secret),
+                    "seed = CASE WHEN ? THEN COALESCE(seed, ?) ELSE ? END, "
+                    "secret = COALESCE(secret, ?) WHERE id = 1 RETURNING *",
+                    (clock_start, keep_seed, seed, seed, secret),
                 ).fetchone()
             )
-
-    def set_seed(self, seed: int) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE state SET seed = ? WHERE id = 1", (seed,))
 
     def mark_scenarios_loaded(self) -> bool:
         """True for the one caller that loads the ``--scenarios`` file into this store."""
