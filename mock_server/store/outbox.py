@@ -6,6 +6,7 @@ once, to a process on the same machine that sees it gone: delivery/outbox.py).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -85,24 +86,22 @@ class OutboxTables(Database):
     ) -> bool:
         """Store an attempt and the delivery's next step, if ``owner`` still holds it."""
         number = attempt["number"]
-        try:
-            with self.transaction() as db:
-                rev = self.bump(db)
-                cursor = db.execute(
-                    "UPDATE callbacks SET attempts = ?, state = ?, next_due = ?, "
-                    "claimed_by = NULL, lease_until = NULL, rev = ? "
-                    "WHERE task_id = ? AND claimed_by = ? AND attempts = ?",
-                    (number, state, next_due, rev, task_id, owner, number - 1),
-                )
-                if cursor.rowcount != 1:
-                    raise Lost
-                db.execute(
-                    "INSERT INTO callback_attempts VALUES (?, ?, ?)",
-                    (task_id, number, json_text(attempt)),
-                )
-                return True
-        except Lost:
-            return False
+        with contextlib.suppress(Lost), self.transaction() as db:
+            rev = self.bump(db)
+            cursor = db.execute(
+                "UPDATE callbacks SET attempts = ?, state = ?, next_due = ?, "
+                "claimed_by = NULL, lease_until = NULL, rev = ? "
+                "WHERE task_id = ? AND claimed_by = ? AND attempts = ?",
+                (number, state, next_due, rev, task_id, owner, number - 1),
+            )
+            if cursor.rowcount != 1:
+                raise Lost
+            db.execute(
+                "INSERT INTO callback_attempts VALUES (?, ?, ?)",
+                (task_id, number, json_text(attempt)),
+            )
+            return True
+        return False
 
     def release_callback_claims(self, owner: str) -> None:
         with self.transaction() as db:

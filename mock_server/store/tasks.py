@@ -8,6 +8,7 @@ one task.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
@@ -65,27 +66,25 @@ class TaskTables(LedgerTables):
     def insert_task(self, task: Task, reservation: LedgerEntry) -> Task | None:
         """The task and its reservation in one transaction: both or neither survive.
         None when the key's available credits do not cover the reservation."""
-        try:
-            with self.transaction() as db:
-                stored = replace(task, rev=self.bump(db))
-                if self.reserve(db, reservation) is None:
-                    raise Lost
-                db.execute(
-                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        stored.id,
-                        stored.key,
-                        stored.plan.created,
-                        stored.plan.finish,
-                        task_data(stored),
-                        json_text(stored.plan.to_json()),
-                        stored.settled,
-                        stored.rev,
-                    ),
-                )
-                return stored
-        except Lost:
-            return None
+        with contextlib.suppress(Lost), self.transaction() as db:
+            stored = replace(task, rev=self.bump(db))
+            if self.reserve(db, reservation) is None:
+                raise Lost
+            db.execute(
+                "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    stored.id,
+                    stored.key,
+                    stored.plan.created,
+                    stored.plan.finish,
+                    task_data(stored),
+                    json_text(stored.plan.to_json()),
+                    stored.settled,
+                    stored.rev,
+                ),
+            )
+            return stored
+        return None
 
     def get_task(self, task_id: str) -> Task | None:
         rows = self.query("SELECT * FROM tasks WHERE id = ?", (task_id,))
@@ -209,18 +208,15 @@ class TaskTables(LedgerTables):
     ) -> int | None:
         """Change an unsettled task if it is still the version read, and do ``also`` in
         the same transaction; the new version, or None when another process moved it."""
-        try:
-            with self.transaction() as db:
-                rev = self.bump(db)
-                cursor = db.execute(
-                    f"UPDATE tasks SET {assignments}, rev = ? "
-                    "WHERE id = ? AND rev = ? AND NOT settled",
-                    (*values, rev, task.id, task.rev),
-                )
-                if cursor.rowcount != 1:
-                    raise Lost
-                if also is not None:
-                    also(db, rev)
-                return rev
-        except Lost:
-            return None
+        with contextlib.suppress(Lost), self.transaction() as db:
+            rev = self.bump(db)
+            cursor = db.execute(
+                f"UPDATE tasks SET {assignments}, rev = ? WHERE id = ? AND rev = ? AND NOT settled",
+                (*values, rev, task.id, task.rev),
+            )
+            if cursor.rowcount != 1:
+                raise Lost
+            if also is not None:
+                also(db, rev)
+            return rev
+        return None
