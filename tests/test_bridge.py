@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -56,3 +57,17 @@ def test_bridge_async_callers_reach_the_same_fake_as_sync_ones() -> None:
     assert asyncio.run(poll())["status"] == "completed"
     assert fake.tasks()[0]["task"]["status"] == "completed"
     fake.close()
+
+
+def test_bridge_a_router_kept_from_a_closed_fake_routes_only_to_the_next() -> None:
+    auth = {"Authorization": "Bearer sk-other"}
+    first = EmbeddedFake(api_key=(("sk-other", Decimal(10)),))
+    first.route()
+    assert httpx.get("https://api.evolink.ai/v1/credits", headers=auth).status_code == 200
+    first.close()
+    second = EmbeddedFake()
+    router = second.route()
+    assert router.calls.call_count == 0
+    assert httpx.get("https://api.evolink.ai/v1/credits", headers=auth).status_code == 401
+    assert router.calls.call_count == 1
+    second.close()

@@ -256,7 +256,7 @@ def test_callback_schedule_resumes_after_a_restart(
     run(first, 1.5)  # attempts 1 and 2; the process then "dies": nothing more runs in it
     second = make_fake(db=db, **trusting)
     run(second, 60)
-    found = sorted(second.store.callback_attempts(task.id), key=lambda a: a["number"])
+    found = sorted(second.store.callback_attempts([task.id]), key=lambda a: a["number"])
     assert offsets(found, task.plan.finish) == [0, 1, 3, 7]
     assert hook.call_count == 4
 
@@ -292,7 +292,7 @@ def test_callback_claim_lets_one_of_two_processes_make_an_attempt(
 
     asyncio.run(both())
     assert hook.call_count == 2
-    assert [a["number"] for a in first.store.callback_attempts(task.id)] == [1, 2]
+    assert [a["number"] for a in first.store.callback_attempts([task.id])] == [1, 2]
 
 
 def test_callback_schedule_survives_kill_9(hook: Receiver, tmp_path: Path) -> None:
@@ -367,7 +367,7 @@ def test_callback_attempt_times_follow_the_retry_rule(
         task = fake.create_task(KEY, {**BODY, "callback_url": receiver.url})
         task = fake.force(task.id, "completed")
         run(fake, 100)
-        found = sorted(fake.store.callback_attempts(task.id), key=lambda a: a["number"])
+        found = sorted(fake.store.callback_attempts([task.id]), key=lambda a: a["number"])
         assert offsets(found, task.plan.finish) == expected_offsets([*answers, Reply(200)])
     finally:
         fake.store.close()
@@ -529,7 +529,7 @@ def test_callback_host_allowed_at_create_but_not_at_delivery_is_refused(
     second = make_fake(db=db, callback_ca_file=hook.ca_file)  # restarted without the allowance
     second.force(task.id, "completed")
     run(second, 60)
-    found = second.store.callback_attempts(task.id)
+    found = second.store.callback_attempts([task.id])
     assert len(found) == 4 and {a["error_kind"] for a in found} == {"refused"}
     assert hook.call_count == 0
 

@@ -9,8 +9,8 @@ import pytest
 
 from mock_server.runtime.config import Config
 from mock_server.service.fake import Fake
-from mock_server.store.database import StoreClosed
 from mock_server.store.open import SqlStore, open_store
+from mock_server.store.records import StoreClosedError
 from tests.conftest import BODY, KEY
 
 
@@ -43,5 +43,5 @@ def test_database_memory_store_opened_after_a_used_one_closed_is_empty(tmp_path:
 def test_database_closed_memory_store_refuses_use() -> None:
     store = open_store(":memory:")
     store.close()
-    with pytest.raises(StoreClosed):
+    with pytest.raises(StoreClosedError):
         store.state()

@@ -49,9 +49,8 @@ from mock_server.domain.models import Delivery
 from mock_server.runtime.clock import Clock, scale_of, wall_time
 from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
-from mock_server.store.database import StoreClosed
 from mock_server.store.protocols import Store
-from mock_server.store.records import StoreUnavailable
+from mock_server.store.records import StoreClosedError, StoreUnavailable
 
 log = logging.getLogger("wanmock.callbacks")
 
@@ -237,7 +236,7 @@ class Outbox:
             recorded = self.store.record_callback_attempt(
                 task_id, self.owner, record, state, next_due
             )
-        except StoreClosed:  # the store closed under us (shutdown)
+        except StoreClosedError:  # the store closed under us (shutdown)
             return
         except StoreUnavailable:
             # Made but not recorded (the store logged the fault): the claim is still
@@ -255,7 +254,7 @@ class Outbox:
     def describe(self, task_id: str | None = None) -> dict[str, Any]:
         """Deliveries and every attempt (all of them: for small fakes and the timeline)."""
         attempts = sorted(
-            self.store.callback_attempts(task_id),
+            self.store.callback_attempts(None if task_id is None else [task_id]),
             key=lambda a: (a["attempted_at"], a["task_id"], a["number"]),
         )
         deliveries = [_delivery_view(row) for row in self.store.callbacks(task_id)]
@@ -276,7 +275,7 @@ class Outbox:
         more = len(rows) > limit
         rows = rows[:limit]
         attempts = sorted(
-            self.store.attempts_of([row.task_id for _, row in rows]) if rows else [],
+            self.store.callback_attempts([row.task_id for _, row in rows]),
             key=lambda a: (a["attempted_at"], a["task_id"], a["number"]),
         )
         page = {"callbacks": [_delivery_view(row) for _, row in rows], "attempts": attempts}
@@ -294,7 +293,7 @@ class Outbox:
             job.cancel()
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
-        with contextlib.suppress(*StoreClosed):
+        with contextlib.suppress(StoreClosedError):
             self.store.release_callback_claims(self.owner)
 
 

@@ -37,9 +37,8 @@ def start(config: Config) -> Start:
         clock_start=float(int(wall_time())),
         seed=given if given is not None else fresh_seed(),
         secret=secrets.token_hex(16),
+        keep_seed=given is None,
     )
-    if given is not None and state.seed != given:
-        store.set_seed(given)
     begun = float(state.clock_start or 0.0)
     clock = make_clock(
         config.clock,

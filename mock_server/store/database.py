@@ -27,9 +27,6 @@ Conn = Any  # a DB-API connection whose ``execute`` takes ``?`` placeholders
 Row = Mapping[str, Any]
 R = TypeVar("R")
 
-# What a closed store raises (a tuple, for ``except`` and ``suppress``).
-StoreClosed = (StoreClosedError,)
-
 
 class Dialect(Protocol):
     """What differs between databases, and nothing else: values and a few operations,
@@ -93,6 +90,7 @@ class Database:
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
         self.path = dialect.path
+        self.signal: Any = dialect.signal
         self.faults = FaultLog(f"store {dialect.path}")
         self._closed = False
         if not dialect.from_template:
@@ -101,10 +99,6 @@ class Database:
             except BaseException:
                 dialect.close()
                 raise
-
-    @property
-    def signal(self) -> Any:
-        return self.dialect.signal
 
     @contextmanager
     def _driver(self, write: bool) -> Iterator[None]:

@@ -8,6 +8,7 @@ transaction, so rows of several processes interleave but none is lost or overwri
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -83,19 +84,14 @@ class JournalTables(Database):
         """Up to ``limit`` rows that match with seq above ``after``, oldest first, among
         the newest ``keep``."""
         after = max(after, self.journal_head() - keep)
-        found: list[list[Any]] = []
-        for row in self._rows_after(after):
-            if row[0] > after and _matches(row, key, task_id):
-                found.append(row)
-                if len(found) >= limit:
-                    break
-        return found
+        return list(itertools.islice(self.journal_rows(key, task_id, after), limit))
 
     def journal_rows(
-        self, key: str | None = None, task_id: str | None = None
+        self, key: str | None = None, task_id: str | None = None, after: int = 0
     ) -> Iterator[list[Any]]:
-        """Every stored row that matches, oldest first."""
-        return (row for row in self._rows_after(0) if _matches(row, key, task_id))
+        """Every stored row that matches with seq above ``after``, oldest first."""
+        rows = self._rows_after(after)
+        return (row for row in rows if row[0] > after and _matches(row, key, task_id))
 
     def _rows_after(self, after: int) -> Iterator[list[Any]]:
         """Rows of the batches ending past ``after``, read a few batches at a time."""

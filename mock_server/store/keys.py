@@ -3,6 +3,7 @@ their counter (``keys_rev``, ``scenarios_rev``) moves."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -39,8 +40,7 @@ class KeyTables(TaskTables):
                     "ON CONFLICT (key) DO UPDATE SET data = excluded.data",
                     (key, json_text(data)),
                 )
-                self.open_account(db, key)
-                entries += self.post(db, grants(key, self.available_in(db, key)))
+                entries += self.post(db, grants(key, self.open_account(db, key)))
             return entries
 
     # -- scenario rules --------------------------------------------------------------------
@@ -82,17 +82,13 @@ class KeyTables(TaskTables):
 
     def delete_rules(self, rule_id: str | None = None) -> bool:
         """Delete one rule (or all); False when the one named is not there."""
-        try:
-            with self.transaction() as db:
-                self.bump(db, "scenarios_rev")
-                if rule_id is None:
-                    db.execute("DELETE FROM scenarios")
-                else:
-                    cursor = db.execute(
-                        "DELETE FROM scenarios WHERE id = ?", (_rule_number(rule_id),)
-                    )
-                    if cursor.rowcount != 1:
-                        raise Lost
-                return True
-        except Lost:
-            return False
+        with contextlib.suppress(Lost), self.transaction() as db:
+            self.bump(db, "scenarios_rev")
+            if rule_id is None:
+                db.execute("DELETE FROM scenarios")
+            else:
+                cursor = db.execute("DELETE FROM scenarios WHERE id = ?", (_rule_number(rule_id),))
+                if cursor.rowcount != 1:
+                    raise Lost
+            return True
+        return False

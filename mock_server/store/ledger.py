@@ -35,17 +35,25 @@ def _balance(row: Row) -> Balance:
 class LedgerTables(Database):
     # -- inside a caller's transaction ----------------------------------------------------
 
-    def open_account(self, db: Conn, key: str) -> None:
-        db.execute("INSERT INTO balances (key) VALUES (?) ON CONFLICT DO NOTHING", (key,))
+    def open_account(self, db: Conn, key: str) -> Decimal:
+        """The key's available credits, its balance made first if it has none."""
+        row = db.execute(
+            "INSERT INTO balances (key) VALUES (?) "
+            "ON CONFLICT (key) DO UPDATE SET key = excluded.key RETURNING available",
+            (key,),
+        ).fetchone()
+        return Decimal(row["available"])
 
     def post(self, db: Conn, entries: Iterable[LedgerEntry]) -> list[LedgerEntry]:
         """Record entries and move the balances they move; the entries with their seq."""
         posted = []
         moves = ", ".join(f"{name} = {self.dialect.add.format(name, '?')}" for name in ACCOUNTS)
         for entry in entries:
-            self.open_account(db, entry.key)
-            amounts = [str(sign * entry.amount) for sign in MOVES[entry.kind]]
-            db.execute(f"UPDATE balances SET {moves} WHERE key = ?", (*amounts, entry.key))
+            amounts = (*(str(sign * entry.amount) for sign in MOVES[entry.kind]), entry.key)
+            update = f"UPDATE balances SET {moves} WHERE key = ?"
+            if db.execute(update, amounts).rowcount == 0:  # the key's first entry
+                self.open_account(db, entry.key)
+                db.execute(update, amounts)
             posted.append(self._insert(db, entry))
         return posted
 
@@ -68,10 +76,6 @@ class LedgerTables(Database):
             (entry.at, entry.key, entry.kind, str(entry.amount), entry.task_id, entry.note),
         ).fetchone()
         return replace(entry, seq=int(row["seq"]))
-
-    def available_in(self, db: Conn, key: str) -> Decimal:
-        row = db.execute("SELECT available FROM balances WHERE key = ?", (key,)).fetchone()
-        return Decimal(row["available"]) if row is not None else Decimal(0)
 
     # -- reads ---------------------------------------------------------------------------
 

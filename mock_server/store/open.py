@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from mock_server.store.database import Dialect
 from mock_server.store.files import FileTables
 from mock_server.store.journal import JournalTables
 from mock_server.store.keys import KeyTables
@@ -22,7 +21,7 @@ class SqlStore(KeyTables, FileTables, OutboxTables, JournalTables, StateTables):
     each aggregate's queries in its own module (store/protocols.py is the interface)."""
 
 
-def dialect_for(db: str) -> Dialect:
+def open_store(db: str) -> SqlStore:
     """``:memory:`` or a file path: SQLite; ``postgresql://…``: PostgreSQL (its driver
     imported only then). A URL with another scheme is refused."""
     scheme = urlsplit(db).scheme if "://" in db else ""
@@ -34,13 +33,9 @@ def dialect_for(db: str) -> Dialect:
                 f"--db {scheme}://…: PostgreSQL support is not installed ({exc.name} is "
                 "missing); install it with: pip install 'wanmock[postgres]'"
             ) from None
-        return PostgresDialect(db)
+        return SqlStore(PostgresDialect(db))
     if scheme:
         raise StoreError(
             f"--db {db}: unknown store scheme {scheme!r}; give a file path or a postgresql:// URL"
         )
-    return SqliteDialect(db)
-
-
-def open_store(db: str) -> SqlStore:
-    return SqlStore(dialect_for(db))
+    return SqlStore(SqliteDialect(db))

@@ -6,6 +6,8 @@ once, to a process on the same machine that sees it gone: delivery/outbox.py).
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -84,24 +86,22 @@ class OutboxTables(Database):
     ) -> bool:
         """Store an attempt and the delivery's next step, if ``owner`` still holds it."""
         number = attempt["number"]
-        try:
-            with self.transaction() as db:
-                rev = self.bump(db)
-                cursor = db.execute(
-                    "UPDATE callbacks SET attempts = ?, state = ?, next_due = ?, "
-                    "claimed_by = NULL, lease_until = NULL, rev = ? "
-                    "WHERE task_id = ? AND claimed_by = ? AND attempts = ?",
-                    (number, state, next_due, rev, task_id, owner, number - 1),
-                )
-                if cursor.rowcount != 1:
-                    raise Lost
-                db.execute(
-                    "INSERT INTO callback_attempts VALUES (?, ?, ?)",
-                    (task_id, number, json_text(attempt)),
-                )
-                return True
-        except Lost:
-            return False
+        with contextlib.suppress(Lost), self.transaction() as db:
+            rev = self.bump(db)
+            cursor = db.execute(
+                "UPDATE callbacks SET attempts = ?, state = ?, next_due = ?, "
+                "claimed_by = NULL, lease_until = NULL, rev = ? "
+                "WHERE task_id = ? AND claimed_by = ? AND attempts = ?",
+                (number, state, next_due, rev, task_id, owner, number - 1),
+            )
+            if cursor.rowcount != 1:
+                raise Lost
+            db.execute(
+                "INSERT INTO callback_attempts VALUES (?, ?, ?)",
+                (task_id, number, json_text(attempt)),
+            )
+            return True
+        return False
 
     def release_callback_claims(self, owner: str) -> None:
         with self.transaction() as db:
@@ -110,23 +110,14 @@ class OutboxTables(Database):
                 (owner,),
             )
 
-    def callback_attempts(self, task_id: str | None = None) -> list[dict[str, Any]]:
-        where, args = matching(task_id=task_id)
+    def callback_attempts(self, task_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
+        """Every attempt of these deliveries (None: of every delivery)."""
+        if task_ids is not None and not task_ids:
+            return []  # not ``IN ()``, which PostgreSQL refuses
+        where = "" if task_ids is None else f" WHERE task_id IN ({marks(len(task_ids))})"
         rows = self.query(
-            f"SELECT task_id, data FROM callback_attempts WHERE TRUE{where} "
-            "ORDER BY task_id, number",
-            args,
-        )
-        return [_attempt(r) for r in rows]
-
-    def attempts_of(self, task_ids: list[str]) -> list[dict[str, Any]]:
-        """Every attempt of these deliveries."""
-        if not task_ids:
-            return []
-        rows = self.query(
-            f"SELECT task_id, data FROM callback_attempts WHERE task_id IN "
-            f"({marks(len(task_ids))}) ORDER BY task_id, number",
-            task_ids,
+            f"SELECT task_id, data FROM callback_attempts{where} ORDER BY task_id, number",
+            task_ids or (),
         )
         return [_attempt(r) for r in rows]
 

@@ -68,12 +68,6 @@ class Connection:
         return self._conn.execute(placeholders(sql), args)
 
 
-def ended_by_server(conn: Conn) -> bool:
-    """Did the server end this idle connection (a restart sends its FATAL and closes the
-    socket, so the socket reads ready)? A zero-timeout select, no round trip."""
-    return conn.closed or bool(select.select([conn.pgconn.socket], [], [], 0)[0])
-
-
 class NotifySignal:
     """Has any replica committed a change since ``seen``? A listener thread counts the
     ``wanmock_changes`` notifications; ``changed`` compares two integers."""
@@ -209,10 +203,13 @@ class PostgresDialect:
         """A pooled connection the server has not ended. After a server restart every
         idle one is dead: each is closed (the pool replaces it) and the next taken, so
         no transaction fails on one and the fault ends with the restart. A server that
-        is gone is a 503 after CONNECT_TIMEOUT_SECONDS, not the pool's 30."""
+        is gone is a 503 after CONNECT_TIMEOUT_SECONDS, not the pool's 30.
+
+        A server ending an idle connection sends its FATAL and closes the socket, so the
+        socket reads ready: a zero-timeout select tells, with no round trip."""
         for _ in range(self._pool.max_size):
             conn = self._pool.getconn(timeout=CONNECT_TIMEOUT_SECONDS)
-            if not ended_by_server(conn):
+            if not (conn.closed or select.select([conn.pgconn.socket], [], [], 0)[0]):
                 return conn
             conn.close()
             self._pool.putconn(conn)

@@ -38,7 +38,9 @@ TYPES = {
     "serial": "INTEGER PRIMARY KEY AUTOINCREMENT",
 }
 SCHEMA = schema.statements(TYPES)
-_CLOSED = memory.closed_connection()  # a closed store's connection: any use raises
+# A closed store's connection: any use raises sqlite3.ProgrammingError.
+_CLOSED = sqlite3.connect(":memory:", check_same_thread=False)
+_CLOSED.close()
 
 
 # Credits are decimal strings; these keep SQL's arithmetic on them exact.

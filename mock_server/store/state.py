@@ -11,10 +11,14 @@ from __future__ import annotations
 import threading
 
 from mock_server.store import schema
-from mock_server.store.database import Database, Dialect, record
+from mock_server.store.database import Database, Dialect, Row, record
 from mock_server.store.records import State
 
 TASK_NUMBER_BLOCK = 64
+
+
+def _state(row: Row) -> State:
+    return record(State, row, scenarios_loaded=bool(row["scenarios_loaded"]))
 
 
 class StateTables(Database):
@@ -24,22 +28,22 @@ class StateTables(Database):
         self._numbers_lock = threading.Lock()
 
     def state(self) -> State:
-        row = self.query("SELECT * FROM state WHERE id = 1")[0]
-        return record(State, row, scenarios_loaded=bool(row["scenarios_loaded"]))
+        return _state(self.query("SELECT * FROM state WHERE id = 1")[0])
 
-    def init_state(self, clock_start: float, seed: int, secret: str) -> State:
-        """Set what the first process to open the store decides; later ones read it."""
+    def init_state(
+        self, clock_start: float, seed: int, secret: str, keep_seed: bool = True
+    ) -> State:
+        """Set what the first process to open the store decides; later ones read it.
+        ``keep_seed`` False: ``seed`` replaces the store's (a ``--seed`` given)."""
         with self.transaction() as db:
-            db.execute(
-                "UPDATE state SET clock_start = COALESCE(clock_start, ?), "
-                "seed = COALESCE(seed, ?), secret = COALESCE(secret, ?) WHERE id = 1",
-                (clock_start, seed, secret),
+            return _state(
+                db.execute(
+                    "UPDATE state SET clock_start = COALESCE(clock_start, ?), "
+                    "seed = CASE WHEN ? THEN COALESCE(seed, ?) ELSE ? END, "
+                    "secret = COALESCE(secret, ?) WHERE id = 1 RETURNING *",
+                    (clock_start, keep_seed, seed, seed, secret),
+                ).fetchone()
             )
-        return self.state()
-
-    def set_seed(self, seed: int) -> None:
-        with self.transaction() as db:
-            db.execute("UPDATE state SET seed = ? WHERE id = 1", (seed,))
 
     def mark_scenarios_loaded(self) -> bool:
         """True for the one caller that loads the ``--scenarios`` file into this store."""

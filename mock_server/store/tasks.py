@@ -8,7 +8,8 @@ one task.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import contextlib
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from decimal import Decimal
 
@@ -65,27 +66,25 @@ class TaskTables(LedgerTables):
     def insert_task(self, task: Task, reservation: LedgerEntry) -> Task | None:
         """The task and its reservation in one transaction: both or neither survive.
         None when the key's available credits do not cover the reservation."""
-        try:
-            with self.transaction() as db:
-                stored = replace(task, rev=self.bump(db))
-                if self.reserve(db, reservation) is None:
-                    raise Lost
-                db.execute(
-                    "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        stored.id,
-                        stored.key,
-                        stored.plan.created,
-                        stored.plan.finish,
-                        task_data(stored),
-                        json_text(stored.plan.to_json()),
-                        stored.settled,
-                        stored.rev,
-                    ),
-                )
-                return stored
-        except Lost:
-            return None
+        with contextlib.suppress(Lost), self.transaction() as db:
+            stored = replace(task, rev=self.bump(db))
+            if self.reserve(db, reservation) is None:
+                raise Lost
+            db.execute(
+                "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    stored.id,
+                    stored.key,
+                    stored.plan.created,
+                    stored.plan.finish,
+                    task_data(stored),
+                    json_text(stored.plan.to_json()),
+                    stored.settled,
+                    stored.rev,
+                ),
+            )
+            return stored
+        return None
 
     def get_task(self, task_id: str) -> Task | None:
         rows = self.query("SELECT * FROM tasks WHERE id = ?", (task_id,))
@@ -107,17 +106,6 @@ class TaskTables(LedgerTables):
             (*(after or ()), limit),
         )
         return [(r["id"], float(r["finish"])) for r in rows]
-
-    def list_tasks(
-        self, key: str | None = None, task_ids: Sequence[str] | None = None
-    ) -> list[Task]:
-        """Tasks oldest first, of one key or with the given ids."""
-        where, args = matching(key=key)
-        if task_ids is not None:
-            where += f" AND id IN ({marks(len(task_ids))})" if task_ids else " AND FALSE"
-            args += tuple(task_ids)
-        rows = self.query(f"SELECT * FROM tasks WHERE TRUE{where} ORDER BY created, id", args)
-        return [task_from_row(r) for r in rows]
 
     def newest_tasks(self, limit: int) -> list[Task]:
         """The newest ``limit`` tasks, newest first (the dashboard's list)."""
@@ -177,9 +165,6 @@ class TaskTables(LedgerTables):
         rows = self.query(f"SELECT DISTINCT {fields} FROM tasks")
         return [(r["m"], r["q"], r["a"], int(r["d"]), bool(r["g"])) for r in rows]
 
-    def count_settled(self) -> int:
-        return int(self.query("SELECT COUNT(*) AS n FROM tasks WHERE settled")[0]["n"])
-
     def count_tasks(self) -> int:
         return int(self.query("SELECT COUNT(*) AS n FROM tasks")[0]["n"])
 
@@ -223,18 +208,15 @@ class TaskTables(LedgerTables):
     ) -> int | None:
         """Change an unsettled task if it is still the version read, and do ``also`` in
         the same transaction; the new version, or None when another process moved it."""
-        try:
-            with self.transaction() as db:
-                rev = self.bump(db)
-                cursor = db.execute(
-                    f"UPDATE tasks SET {assignments}, rev = ? "
-                    "WHERE id = ? AND rev = ? AND NOT settled",
-                    (*values, rev, task.id, task.rev),
-                )
-                if cursor.rowcount != 1:
-                    raise Lost
-                if also is not None:
-                    also(db, rev)
-                return rev
-        except Lost:
-            return None
+        with contextlib.suppress(Lost), self.transaction() as db:
+            rev = self.bump(db)
+            cursor = db.execute(
+                f"UPDATE tasks SET {assignments}, rev = ? WHERE id = ? AND rev = ? AND NOT settled",
+                (*values, rev, task.id, task.rev),
+            )
+            if cursor.rowcount != 1:
+                raise Lost
+            if also is not None:
+                also(db, rev)
+            return rev
+        return None

@@ -188,18 +188,18 @@ class EmbeddedFake(ControlMethods):
         """Start routing the real hosts to this fake; everything else passes through.
 
         One route on httpx's clients (``using="httpx"``): respx builds a mock object per
-        route and patches per target, which shows in a test's set-up."""
-        from mock_server.testing.routing import FakeRouter
+        route and patches per target, which shows in a test's set-up (testing/routing.py
+        keeps stopped routers for the next fake)."""
+        from mock_server.testing import routing
 
-        router = FakeRouter(assert_all_called=False, assert_all_mocked=False, using="httpx")
-        router.route().mock(side_effect=self._route)
-        router.start()
-        self._router = router
-        return router
+        self._router = routing.start(self._route)
+        return self._router
 
     def close(self) -> None:
         if self._router is not None:
-            self._router.stop()
+            from mock_server.testing import routing
+
+            routing.stop(self._router)
             self._router = None
         self._bridge.close(self.fake.store.close)
         if self._media.exists():
