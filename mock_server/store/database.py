@@ -59,6 +59,10 @@ class Dialect(Protocol):
         gone), so that the same request may work later?"""
         ...
 
+    def ready(self) -> None:
+        """The schema is checked or set up: what opening held for it may go."""
+        ...
+
     def tables(self, db: Conn) -> set[str]: ...
     def close(self) -> None: ...
 
@@ -93,12 +97,14 @@ class Database:
         self.signal: Any = dialect.signal
         self.faults = FaultLog(f"store {dialect.path}")
         self._closed = False
-        if not dialect.from_template:
-            try:
+        try:
+            if not dialect.from_template:
                 self._migrate()
-            except BaseException:
-                dialect.close()
-                raise
+        except BaseException:
+            dialect.close()
+            raise
+        finally:
+            dialect.ready()
 
     @contextmanager
     def _driver(self, write: bool) -> Iterator[None]:

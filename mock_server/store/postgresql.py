@@ -220,6 +220,9 @@ class PostgresDialect:
         # (psycopg_pool.PoolTimeout is an OperationalError too).
         return isinstance(exc, psycopg.OperationalError)
 
+    def ready(self) -> None:
+        """Nothing held: replicas take turns at the schema under an advisory lock."""
+
     def tables(self, db: Connection) -> set[str]:
         rows = db.execute(
             "SELECT table_name AS name FROM information_schema.tables "

@@ -10,7 +10,9 @@ transaction is the unit of agreement between every process sharing the file.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import mmap
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -60,6 +62,18 @@ def configure(db: sqlite3.Connection) -> None:
     db.execute("PRAGMA synchronous=NORMAL")
 
 
+def open_alone(folder: Path) -> int:
+    """Processes opening a store file take turns, from the first connection to the
+    schema set up (``ready``): two first connections racing to turn a new file to WAL
+    mode and create its tables get "database is locked" or "locking protocol", or one
+    maps a -shm file the other then truncates (SIGBUS). An flock on the folder, not on
+    the database file: closing any descriptor of that file drops SQLite's own locks.
+    The descriptor to close when done (closing it releases the flock)."""
+    fd = os.open(folder, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
 class WalSignal:
     """Has any connection committed to this database since ``seen``?
 
@@ -105,16 +119,24 @@ class SqliteDialect:
         self.path = str(path)
         self._lock = threading.RLock()
         self.from_template = self.path == ":memory:"
+        self._alone: int | None = None
         if self.from_template:  # a copy of a template, maybe a used one emptied
             self._db = memory.open_store(SCHEMA, configure)
         else:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self._alone = open_alone(Path(self.path).parent)
             self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             configure(self._db)
             self._db.execute("PRAGMA journal_mode=WAL")
             # A first read opens the WAL and makes the -shm file the signal maps.
             self._db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
         self.signal = WalSignal(self.path)
+
+    def ready(self) -> None:
+        """The schema is set up: other processes may open the file now."""
+        if self._alone is not None:
+            os.close(self._alone)
+            self._alone = None
 
     def json_field(self, column: str, path: str, sql_type: str) -> str:
         return f"json_extract({column}, '$.{path}')"  # typed already, as JSON is
@@ -144,6 +166,7 @@ class SqliteDialect:
         return {row["name"] for row in rows}
 
     def close(self) -> None:
+        self.ready()
         with self._lock:
             db, self._db = self._db, _CLOSED
             if db is _CLOSED:
