@@ -2,7 +2,7 @@
 way the page does (once a second, sending the versions it holds, so only sections that
 moved come back) until it is stopped; on SIGTERM it prints one JSON line with what it
 did. ``make bench`` runs it beside one of two identical wanmock servers and compares the
-API polls per second each serves (README "Dashboard": the dashboard open costs the API < 10 %).
+API polls per second each serves (docs/dashboard.md: the dashboard open costs the API < 10 %).
 
     python -m bench.dashboard http://127.0.0.1:8080 --interval 1
 """

@@ -1,6 +1,6 @@
 """Section 7 of ``make bench``: two ``wanmock serve`` replicas on one PostgreSQL database
-(README "Running a shared instance") against one replica and against one ``wanmock serve``
-on a SQLite file, measured alternately in one run.
+(docs/deployment.md "Running a shared instance") against one replica and against one
+``wanmock serve`` on a SQLite file, measured alternately in one run.
 
 Throughput is wrk's (``bench/wrk.py``), one wrk per server at once: a load generator in C
 that stays far below the servers' CPU, so the figure is the servers'. Latency is

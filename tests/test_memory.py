@@ -1,4 +1,4 @@
-"""Bounded memory: caches bounded by size, not history (README "Control API")."""
+"""Bounded memory: caches bounded by size, not history (docs/control-api.md "Control API")."""
 
 from __future__ import annotations
 

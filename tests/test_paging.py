@@ -1,4 +1,5 @@
-"""Paged control-API listings: ``limit`` and an opaque ``cursor`` (README "Control API")."""
+"""Paged control-API listings: ``limit`` and an opaque ``cursor``
+(docs/control-api.md "Control API")."""
 
 from __future__ import annotations
 

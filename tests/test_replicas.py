@@ -1,4 +1,4 @@
-"""Replicas behind one address (README "Running a shared instance"): ``wanmock serve``
+"""Replicas behind one address (docs/deployment.md "Running a shared instance"): ``wanmock serve``
 processes on different ports sharing one PostgreSQL database deliver every callback on
 its 1/2/4 s schedule, each attempt made by one replica, and finish the schedules of a
 replica killed with ``kill -9``. A ``--db`` the fake cannot use stops the start."""

@@ -68,7 +68,10 @@ def _first_task(run: ClientRun) -> Mapping[str, Any]:
     return run.tasks[0]
 
 
-@check(ClientRun, source='README "Verify a client" (a client ends; the verifier\'s time limit)')
+@check(
+    ClientRun,
+    source='docs/verify-client.md "Verify a client" (a client ends; the verifier\'s time limit)',
+)
 def client_terminates(run: ClientRun) -> None:
     """The client ends on its own, within the time limit, and stops calling the API."""
     if run.problem == "timeout":
@@ -94,7 +97,7 @@ def client_terminates(run: ClientRun) -> None:
         )
 
 
-@check(ClientRun, source='README "Verify a client" (the outcome a client reports)')
+@check(ClientRun, source='docs/verify-client.md "Verify a client" (the outcome a client reports)')
 def client_answers(run: ClientRun) -> None:
     """The client reports an outcome in the documented shape instead of crashing."""
     if run.problem == "crashed":

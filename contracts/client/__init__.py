@@ -1,5 +1,5 @@
 """Client verification: does a client of the Wan2.6 API survive every server behaviour the
-contract allows? (README "Verify a client"; SOURCES.md "Client verification".)
+contract allows? (docs/verify-client.md "Verify a client"; SOURCES.md "Client verification".)
 
 A client under test is a Python callable ``run(base_url, api_key, request) -> Outcome``
 or a command (``CommandClient``) that reads ``WANMOCK_BASE_URL``, ``WANMOCK_API_KEY`` and

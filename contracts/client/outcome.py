@@ -2,7 +2,7 @@
 
 A Python client returns an ``Outcome`` (or the same shape as a dict); a command prints
 it as one JSON line, ``{"status": "completed", "video_urls": [...]}`` or
-``{"status": "failed", "error_code": "..."}`` (README "Verify a client").
+``{"status": "failed", "error_code": "..."}`` (docs/verify-client.md "Verify a client").
 """
 
 from __future__ import annotations

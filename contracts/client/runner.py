@@ -217,7 +217,7 @@ def _run_in_thread(
 
 
 def client_env(base_url: str, api_key: str, request: Mapping[str, Any]) -> dict[str, str]:
-    """The environment a command client reads (README "Verify a client")."""
+    """The environment a command client reads (docs/verify-client.md "Verify a client")."""
     return {
         "WANMOCK_BASE_URL": base_url,
         "WANMOCK_API_KEY": api_key,

@@ -1,5 +1,5 @@
 """Client verification: hypothesis draws server worlds, the client meets each on a fresh
-fake, and the contract's client checks judge what it did (README "Verify a client").
+fake, and the contract's client checks judge what it did (docs/verify-client.md "Verify a client").
 
 One fake serves the whole run: a ``ServerThread`` on a loopback port with a stepped
 clock (every API request moves server time ``step`` seconds, so an unmodified polling

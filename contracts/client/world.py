@@ -1,7 +1,7 @@
 """A server world: one way the real API may behave towards one client, as plain data.
 
 ``contracts.strategies.server_worlds()`` draws these; ``ServerWorld.rules()`` turns one
-into the fake's scenario rules (README "Scenarios"), so the world a client failed in can
+into the fake's scenario rules (docs/scenarios.md "Scenarios"), so the world a client failed in can
 be replayed with ``wanmock serve --scenarios FILE``. Everything a world varies is
 something the contract allows (SOURCES.md "Client verification"): lifecycle timings, a
 progress curve, the outcome and its real failure code, transient 429/502/503 answers

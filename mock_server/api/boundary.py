@@ -7,7 +7,7 @@ unknown id on that route, not by a driver's error.
 Store faults: ``StoreUnavailable`` from anywhere is a 503 with ``Retry-After``, in
 the envelope of the service the route belongs to: the real API's
 ``{"error": {...}}``, or the file service's ``{"success": false, "code", "msg"}``
-(SOURCES.md "HTTP errors", README "When the database fails").
+(SOURCES.md "HTTP errors", docs/deployment.md "When the database fails").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The ``/_mock`` control API: observe and steer the fake (README "Control API").
+"""The ``/_mock`` control API: observe and steer the fake (docs/control-api.md "Control API").
 
 Guarded by a bearer token when one is configured, else open only to loopback peers, so a
 fake started on 0.0.0.0 cannot be steered from the network by accident.

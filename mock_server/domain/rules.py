@@ -329,11 +329,11 @@ def _token_effect(name: str, arg: str, times: int) -> tuple[Effect, int | None, 
         if name == "drop" and not arg:
             return Effect(drop_connection=True), parse_times(times), "create"
     except ValueError:
-        problem = "see the README's token list"
+        problem = "see the token list in docs/scenarios.md"
     except ApiError as error:
         problem = error.message
     else:
-        problem = f"unknown token {name!r}; see the README's token list"
+        problem = f"unknown token {name!r}; see the token list in docs/scenarios.md"
     token = f"[wanmock:{name}{'=' + arg if arg else ''}]"
     raise invalid("prompt", f"bad magic token {token}: {problem}")
 

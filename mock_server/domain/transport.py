@@ -1,5 +1,5 @@
 """Transport faults as scenario effects, the ways a fault-injecting proxy such as
-Toxiproxy breaks a connection (README "Scenarios"):
+Toxiproxy breaks a connection (docs/scenarios.md "Scenarios"):
 
 * ``drop_connection``: closed before any byte of an answer;
 * ``hang_seconds``: no answer at all for that many real seconds, then closed (a client

@@ -5,7 +5,7 @@ Each event has a sort key (at, kind, number, text); a page is the ``limit`` smal
 after the cursor. Each source is asked only for its own ``limit + 1`` smallest keys after
 the cursor (SQL keyset queries, the journal read a few batches at a time, tasks read in
 chunks and no further than a step could still make the page), so a page never holds more
-than a few times ``limit`` events however long the history (README "Control API").
+than a few times ``limit`` events however long the history (docs/control-api.md "Control API").
 """
 
 from __future__ import annotations

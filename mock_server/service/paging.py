@@ -4,7 +4,7 @@ Every listing (tasks, the journal, the timeline, callbacks) answers at most ``li
 items and a ``next_cursor`` to pass back for the next page (null at the end). Cursors
 are keyset positions (the last item's sort key), so a page costs the same however much
 history is stored, and paging through a listing returns every item exactly once even
-while new items arrive (README "Control API").
+while new items arrive (docs/control-api.md "Control API").
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ clock, with their journal rows, their callback deliveries and attempts, and the 
 result files no remaining task uses. Their ledger entries stay, so every key's balance
 stays exact (granted = available + reserved + charged). A purged task answers 404 like
 any unknown task. Off by default; ``api/app.background`` runs it every
-``SWEEP_SECONDS`` when it is on (README "Long-running fakes").
+``SWEEP_SECONDS`` when it is on (docs/deployment.md "Long-running fakes").
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The PostgreSQL dialect, for several replicas behind one address (README "Running a
+"""The PostgreSQL dialect, for several replicas behind one address (docs/deployment.md "Running a
 shared instance"): a connection pool, the schema checked under an advisory lock, NUMERIC
 credits, claims that skip a row another replica is claiming, and a change signal fed by
 LISTEN/NOTIFY.

@@ -62,14 +62,14 @@ class ControlMethods:
         return self.control("PUT", "/keys", {"keys": keys})
 
     def add_scenario(self, rule: dict[str, Any]) -> Any:
-        """Add a scenario rule (README "Scenarios"); returns it with its id."""
+        """Add a scenario rule (docs/scenarios.md "Scenarios"); returns it with its id."""
         return self.control("POST", "/scenarios", rule)["rules"][0]
 
     def clear_scenarios(self) -> None:
         self.control("DELETE", "/scenarios")
 
     def every(self, path: str, field: str, **query: str) -> list[Any]:
-        """Every item of a paged listing (README "Control API"), page by page."""
+        """Every item of a paged listing (docs/control-api.md "Control API"), page by page."""
         items: list[Any] = []
         cursor = None
         while True:
