@@ -146,6 +146,21 @@ def open_app(config: Config) -> Any:
             delay = min(delay * 2, DB_WAIT_MAX_DELAY)
 
 
+# uvicorn kills a worker that does not answer its health check within this; a worker
+# still importing on a loaded CI machine can take longer than uvicorn's default 5 s, and
+# killing it drops the connections it holds.
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
+def healthcheck() -> dict[str, int]:
+    import inspect
+
+    import uvicorn
+
+    known = "timeout_worker_healthcheck" in inspect.signature(uvicorn.Config).parameters
+    return {"timeout_worker_healthcheck": WORKER_HEALTHCHECK_SECONDS} if known else {}
+
+
 def serve_workers(
     exported: str, workers: int, log_level: str, sock: socket.socket, graceful_timeout: float
 ) -> None:
@@ -164,6 +179,7 @@ def serve_workers(
         graceful_timeout,
         factory=True,
         workers=workers,
+        **healthcheck(),
     )
     if "target" in inspect.signature(Multiprocess).parameters:  # uvicorn before 0.53
         Multiprocess(server.config, target=server.run, sockets=[sock]).run()  # type: ignore[call-arg]
