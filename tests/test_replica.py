@@ -38,14 +38,41 @@ def test_replica_sync_refreshes_a_cached_task_another_process_ended(
     assert b'"failed"' in two.task_json(two.get_task(KEY, task.id))
 
 
-def test_replica_sync_adopts_a_task_another_process_created(
+def test_replica_create_moves_nothing_other_processes_read(
+    make_fake: Callable[..., Fake], tmp_path: Path
+) -> None:
+    one, two = pair(make_fake, tmp_path)
+    before = two.store.state().rev
+    one.create_task(KEY, BODY)
+    assert two.store.state().rev == before  # no shared counter: creates never queue
+
+
+def test_replica_task_another_process_created_is_read_on_its_first_poll(
     make_fake: Callable[..., Fake], tmp_path: Path
 ) -> None:
     one, two = pair(make_fake, tmp_path)
     task = one.create_task(KEY, BODY)
     two.replica.sync()
-    assert two.tasks.cache.get(task.id) is not None
+    assert two.get_task(KEY, task.id).id == task.id
+
+
+def test_replica_advance_settles_a_task_another_process_created(
+    make_fake: Callable[..., Fake], tmp_path: Path
+) -> None:
+    one, two = pair(make_fake, tmp_path)
+    task = one.create_task(KEY, BODY)
     asyncio.run(two.advance(task.plan.finish - two.now() + 1))  # ``two`` settles it
+    assert one.control_task(task.id).settled
+
+
+def test_replica_balance_bills_a_task_another_process_created(
+    make_fake: Callable[..., Fake], tmp_path: Path
+) -> None:
+    one, two = pair(make_fake, tmp_path)
+    task = one.create_task(KEY, BODY)
+    two.store.move_clock(task.plan.finish + 1)  # time passed; ``one`` is busy elsewhere
+    two.replica.sync(exact=True)
+    assert two.balance(KEY).reserved == 0
     assert one.control_task(task.id).settled
 
 
@@ -66,3 +93,15 @@ def test_replica_changes_move_with_every_write(fake: Fake) -> None:
     before = fake.replica.changes()
     fake.create_task(KEY, BODY)
     assert fake.replica.changes() > before
+
+
+def test_replica_housekeeping_queues_what_another_process_left_unsettled(
+    make_fake: Callable[..., Fake], tmp_path: Path
+) -> None:
+    one, two = pair(make_fake, tmp_path)
+    task = one.create_task(KEY, BODY)
+    one.store.move_clock(task.plan.finish + 1)  # and ``one`` stops before settling it
+    two.replica.sync(exact=True)
+    assert two.time.next_due() is None
+    asyncio.run(two.housekeeping())
+    assert two.time.next_due() == task.plan.finish

@@ -173,10 +173,34 @@ def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
 
 def test_store_tasks_since_lists_what_moved(store: Store) -> None:
     grant(store, "100")
-    before = store.state().rev
     written = insert(store, task(1))
+    assert written is not None
+    before = store.state().rev
+    ended = written.plan.ended_at(1.5, "failed", "service_error", "x", "control", 0)
+    changed = store.update_plan(written, ended)
     assert [t.id for t in store.tasks_since(before)] == [task(1).id]
-    assert written is not None and store.tasks_since(written.rev) == []
+    assert changed is not None and store.tasks_since(changed.rev) == []
+
+
+def test_store_create_moves_no_rev(store: Store) -> None:
+    grant(store, "100")
+    before = store.state().rev
+    insert(store, task(1))
+    assert store.state().rev == before and store.tasks_since(before) == []
+
+
+def test_store_changes_move_with_a_create(store: Store) -> None:
+    grant(store, "100")
+    before = store.changes()
+    insert(store, task(1))
+    assert store.changes() > before
+
+
+def test_store_unsettled_until_lists_only_what_ends_by_then(store: Store) -> None:
+    grant(store, "1000")
+    for n in (1, 2, 3):
+        insert(store, replace(task(n), plan=Plan(0.0, 1.0, float(n))))
+    assert [i for i, _ in store.unsettled_after(None, 10, until=2.0)] == [task(1).id, task(2).id]
 
 
 def test_store_reset_moves_the_epoch_and_keeps_numbering(store: Store) -> None:

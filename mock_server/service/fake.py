@@ -68,7 +68,6 @@ class Fake:
             rules=self.rules,
             media=self.media,
             settling=self.settling,
-            revisions=revisions,
             seed=self.seed,
             secret=begun.secret,
         )
@@ -94,6 +93,7 @@ class Fake:
             scheduler,
             tasks=self.tasks,
             accounts=self.accounts,
+            settling=self.settling,
             outbox=self.outbox,
             revisions=revisions,
             sync=self.replica.sync,

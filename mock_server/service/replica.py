@@ -11,11 +11,11 @@ empties the store and every process's caches; the configuration (``--scenarios``
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from mock_server.delivery.outbox import Outbox
 from mock_server.media.references import Media
-from mock_server.runtime.clock import Clock, VirtualClock
+from mock_server.runtime.clock import Clock, VirtualClock, monotonic
 from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
 from mock_server.service.accounts import Accounts
@@ -25,6 +25,10 @@ from mock_server.service.rulebook import RuleBook
 from mock_server.service.settling import SettleWindow
 from mock_server.service.tasks import Tasks
 from mock_server.store.protocols import Store
+
+# How often a process looks for ended tasks other processes made and have not settled
+# (one of them stopped): seconds of wall time.
+CATCH_UP_SECONDS = 1.0
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Replica:
     outbox: Outbox
     journal: RequestJournal
     media: Media
+    _caught_up: float = field(default=0.0, init=False)
 
     def start(self) -> None:
         """Fill the caches and put the configuration in the store (a new process)."""
@@ -66,9 +71,13 @@ class Replica:
         self._configure()
 
     async def housekeeping(self) -> None:
-        """The background step: catch up with other processes, write the journal batch
-        (in a worker thread: SQLite releases the GIL while it writes)."""
+        """The background step: catch up with other processes, now and then settle what
+        they made and left (service/settling.py), write the journal batch (in a worker
+        thread: SQLite releases the GIL while it writes)."""
         self.sync()
+        if monotonic() - self._caught_up >= CATCH_UP_SECONDS:
+            self._caught_up = monotonic()
+            self.settling.catch_up(self.clock.now())
         if self.journal.pending:
             await asyncio.to_thread(self.journal.flush)
 
@@ -86,6 +95,7 @@ class Replica:
         self.revisions.keys_rev = state.keys_rev
         self.tasks.forget_all()
         self.scheduler.clear()
+        self.settling.forget()
         self.outbox.reset()
         if state.clock_now is not None and isinstance(self.clock, VirtualClock):
             self.clock.reset(state.clock_now)
@@ -99,11 +109,10 @@ class Replica:
         self.settling.load()
         self.outbox.resume()
 
-    def changes(self) -> tuple[int, int]:
-        """The store's (epoch, rev) now: what moves with every change to what is cached
-        (a dashboard section's version)."""
-        state = self.store.state()
-        return state.epoch, state.rev
+    def changes(self) -> tuple[int, int, int]:
+        """What moves with every change to what is stored (a dashboard section's
+        version)."""
+        return self.store.changes()
 
     def sync(self, exact: bool = False) -> None:
         """Catch up with what other processes wrote, if anything. The change signal is

@@ -28,7 +28,6 @@ from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
 from mock_server.service.accounts import Accounts
 from mock_server.service.cache import TaskCache
-from mock_server.service.revisions import Revisions
 from mock_server.service.rulebook import RuleBook
 from mock_server.service.settling import SettleWindow
 from mock_server.store.protocols import Store
@@ -49,7 +48,6 @@ class Tasks:
     rules: RuleBook
     media: Media
     settling: SettleWindow
-    revisions: Revisions
     seed: int
     secret: bytes
     cache: TaskCache = field(init=False)
@@ -108,7 +106,6 @@ class Tasks:
         stored = self.store.insert_task(task, billing.reservation(key, task_id, reserve, now))
         if stored is None:
             raise billing.insufficient_credits()
-        self.revisions.wrote(stored.rev)
         self.adopt(stored)
         if "[wanmock:" in request.prompt:
             self.rules.poll_rules(request.prompt, key, stored.id)

@@ -24,7 +24,7 @@ from mock_server.runtime.config import Config
 from mock_server.runtime.scheduler import Scheduler
 from mock_server.service.accounts import Accounts
 from mock_server.service.revisions import Revisions
-from mock_server.service.settling import SETTLE
+from mock_server.service.settling import SETTLE, SettleWindow
 from mock_server.service.tasks import Tasks
 from mock_server.store.protocols import Store
 
@@ -51,6 +51,7 @@ class Timekeeper:
     scheduler: Scheduler
     tasks: Tasks
     accounts: Accounts
+    settling: SettleWindow
     outbox: Outbox
     revisions: Revisions
     sync: Callable[[], None]
@@ -91,6 +92,7 @@ class Timekeeper:
             )
         self.sync()
         target = self.clock.now() + seconds
+        self.settling.catch_up(target)
         await self.scheduler.run_until(target)
         now, rev = self.store.move_clock(target)
         self.revisions.wrote(rev)
@@ -111,8 +113,11 @@ class Timekeeper:
         await self.scheduler.run_forever()
 
     def settle_due(self) -> None:
-        """Bill every task ended by now (callback attempts wait for the loop)."""
-        self.scheduler.run_due_sync(self.clock.now())
+        """Bill every task ended by now, whichever process made it (callback attempts
+        wait for the loop)."""
+        now = self.clock.now()
+        self.settling.catch_up(now)
+        self.scheduler.run_due_sync(now)
 
     async def run_due(self) -> None:
         """Run every event due now, callback attempts included (any clock)."""
@@ -125,6 +130,8 @@ class Timekeeper:
         in the same transaction."""
         task = self.store.get_task(task_id)
         for _ in range(RETRIES):
+            if task is None or task.settled:
+                self.settling.done(task_id)
             if task is None or task.settled or task.plan.finish > due:
                 if task is not None:
                     self.tasks.refresh(task)
@@ -139,6 +146,7 @@ class Timekeeper:
             if settled is not None:
                 self.revisions.wrote(settled.rev)
                 self.tasks.refresh(settled)
+                self.settling.done(task_id)
                 if callbacks:
                     self.outbox.schedule(task.id, due)
                 return
@@ -160,7 +168,7 @@ class Timekeeper:
             if changed is not None:
                 self.revisions.wrote(changed.rev)
                 self.tasks.refresh(changed)
-                self.scheduler.add(plan.finish, SETTLE, task.id)
+                self.settling.queue(task.id, plan.finish)
                 self.scheduler.run_due_sync(now)
                 return self.tasks.fresh(task_id)
             task = self.tasks.fresh(task_id)

@@ -18,14 +18,15 @@ from mock_server.domain.models import LedgerEntry
 from mock_server.store.database import Conn, Database, Row, matching, record
 
 ACCOUNTS = ("granted", "available", "reserved", "charged")
-INSERT_ENTRY = (
-    "INSERT INTO ledger (at, key, kind, amount, task_id, note) "
-    "VALUES (?, ?, ?, ?, ?, ?) RETURNING seq"
-)
+INSERT_ENTRY = "INSERT INTO ledger (at, key, kind, amount, task_id, note) VALUES (?, ?, ?, ?, ?, ?)"
 
 
 def _entry(row: Row) -> LedgerEntry:
     return record(LedgerEntry, row, amount=Decimal(row["amount"]))
+
+
+def _values(entry: LedgerEntry) -> tuple[object, ...]:
+    return (entry.at, entry.key, entry.kind, str(entry.amount), entry.task_id, entry.note)
 
 
 def _balance(row: Row) -> Balance:
@@ -57,24 +58,24 @@ class LedgerTables(Database):
             posted.append(self._insert(db, entry))
         return posted
 
-    def reserve(self, db: Conn, entry: LedgerEntry) -> LedgerEntry | None:
+    def reserve(self, db: Conn, entry: LedgerEntry) -> bool:
         """Reserve ``entry.amount`` if the key has it (the module's docstring says why two
-        processes racing for the last credits cannot both win). None when it is short."""
+        processes racing for the last credits cannot both win); False when it is short,
+        and the caller rolls back. The balance is updated last: its row lock is the one
+        creates for a key share, held from here to the commit."""
         add, sub, ge = self.dialect.add, self.dialect.sub, self.dialect.ge
         amount = str(entry.amount)
+        db.execute(INSERT_ENTRY, _values(entry))
         cursor = db.execute(
             f"UPDATE balances SET available = {sub.format('available', '?')}, "
             f"reserved = {add.format('reserved', '?')} "
             f"WHERE key = ? AND {ge.format('available', '?')}",
             (amount, amount, entry.key, amount),
         )
-        return self._insert(db, entry) if cursor.rowcount == 1 else None
+        return bool(cursor.rowcount == 1)
 
     def _insert(self, db: Conn, entry: LedgerEntry) -> LedgerEntry:
-        row = db.execute(
-            INSERT_ENTRY,
-            (entry.at, entry.key, entry.kind, str(entry.amount), entry.task_id, entry.note),
-        ).fetchone()
+        row = db.execute(f"{INSERT_ENTRY} RETURNING seq", _values(entry)).fetchone()
         return replace(entry, seq=int(row["seq"]))
 
     # -- reads ---------------------------------------------------------------------------

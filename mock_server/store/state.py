@@ -30,6 +30,15 @@ class StateTables(Database):
     def state(self) -> State:
         return _state(self.query("SELECT * FROM state WHERE id = 1")[0])
 
+    def changes(self) -> tuple[int, int, int]:
+        """(epoch, rev, the ledger's last seq): one of them moves with every write, a
+        create too (it moves no ``rev`` but writes its reservation)."""
+        row = self.query(
+            "SELECT epoch, rev, (SELECT COALESCE(MAX(seq), 0) FROM ledger) AS seq "
+            "FROM state WHERE id = 1"
+        )[0]
+        return int(row["epoch"]), int(row["rev"]), int(row["seq"])
+
     def init_state(
         self, clock_start: float, seed: int, secret: str, keep_seed: bool = True
     ) -> State:

@@ -65,25 +65,30 @@ def task_from_row(row: Row) -> Task:
 class TaskTables(LedgerTables):
     def insert_task(self, task: Task, reservation: LedgerEntry) -> Task | None:
         """The task and its reservation in one transaction: both or neither survive.
-        None when the key's available credits do not cover the reservation."""
+        None when the key's available credits do not cover the reservation.
+
+        A create moves no ``rev`` (the task is stored at rev 0): no shared row is
+        locked but the key's balance, and that only for the last statement, so creates
+        on several processes run side by side. Other processes are not told; they read
+        a task they do not hold when it is asked for, and settle one that is due when
+        their clock moves (service/settling.py ``catch_up``)."""
         with contextlib.suppress(Lost), self.transaction() as db:
-            stored = replace(task, rev=self.bump(db))
-            if self.reserve(db, reservation) is None:
-                raise Lost
             db.execute(
                 "INSERT INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    stored.id,
-                    stored.key,
-                    stored.plan.created,
-                    stored.plan.finish,
-                    task_data(stored),
-                    json_text(stored.plan.to_json()),
-                    stored.settled,
-                    stored.rev,
+                    task.id,
+                    task.key,
+                    task.plan.created,
+                    task.plan.finish,
+                    task_data(task),
+                    json_text(task.plan.to_json()),
+                    task.settled,
+                    0,
                 ),
             )
-            return stored
+            if not self.reserve(db, reservation):
+                raise Lost
+            return replace(task, rev=0)
         return None
 
     def get_task(self, task_id: str) -> Task | None:
@@ -96,14 +101,19 @@ class TaskTables(LedgerTables):
         return [task_from_row(r) for r in rows]
 
     def unsettled_after(
-        self, after: tuple[float, str] | None, limit: int
+        self, after: tuple[float, str] | None, limit: int, until: float | None = None
     ) -> list[tuple[str, float]]:
         """(id, finish) of the first ``limit`` unsettled tasks past ``after`` (a
-        (finish, id) keyset cursor), earliest finish first."""
-        where = "" if after is None else " AND (finish, id) > (?, ?)"
+        (finish, id) keyset cursor), earliest finish first; with ``until``, only those
+        ending by then."""
+        where, args = matching()
+        if after is not None:
+            where, args = " AND (finish, id) > (?, ?)", after
+        if until is not None:
+            where, args = f"{where} AND finish <= ?", (*args, until)
         rows = self.query(
             f"SELECT id, finish FROM tasks WHERE NOT settled{where} ORDER BY finish, id LIMIT ?",
-            (*(after or ()), limit),
+            (*args, limit),
         )
         return [(r["id"], float(r["finish"])) for r in rows]
 
