@@ -29,8 +29,8 @@ class KeyTables(TaskTables):
 
     def put_keys(self, keys: Mapping[str, dict[str, Any]], grants: Grants) -> list[LedgerEntry]:
         """Create or update keys and set their credits, in one transaction; ``grants``
-        sees each key's available credits inside it, and every change of a balance
-        bumps ``rev`` first, so no reservation can slip between the read and the grant."""
+        sees each key's available credits inside it, read by an upsert that locks the
+        balance row, so no reservation can slip between the read and the grant."""
         with self.transaction() as db:
             self.bump(db, "keys_rev")
             entries: list[LedgerEntry] = []
