@@ -114,6 +114,21 @@ def test_replicas_other_finishes_schedules_of_one_killed(
     no_5xx(second)
 
 
+def test_replicas_other_settles_and_calls_back_tasks_of_one_killed(
+    replicas: tuple[ServerProcess, ServerProcess], receiver: Receiver
+) -> None:
+    first, second = replicas
+    body = {**BODY, "callback_url": receiver.url}
+    made = [first.client.post("/v1/videos/generations", json=body, headers=AUTH) for _ in "ab"]
+    first.kill()  # before any of its tasks ended: nobody was told of them
+    second.client.post("/_mock/clock/advance", json={"seconds": 3600})
+    ids = [m.json()["id"] for m in made]
+    assert calls_per_task(receiver) == dict.fromkeys(ids, 1)
+    ledger = second.client.get("/_mock/ledger", params={"key": KEY}).json()
+    kinds = sorted(e["kind"] for e in ledger["entries"] if e["task_id"] in ids)
+    assert kinds == ["charge", "charge", "release", "release", "reserve", "reserve"]
+
+
 def test_replicas_attempt_of_one_killed_mid_flight_is_made_again(
     replicas: tuple[ServerProcess, ServerProcess], receiver: Receiver
 ) -> None:
