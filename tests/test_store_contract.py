@@ -123,7 +123,7 @@ def test_store_journal_numbers_rows_of_every_process(opener: Opener) -> None:
     row = [0, 0.0, KEY, None, "GET", "/v1/tasks/x", 200, 0.1, None, None, None]
     for store in (first, second, first):
         store.append_journal([row, row], keep=100)
-    assert [r[0] for r in second.journal()] == [1, 2, 3, 4, 5, 6]
+    assert [r[0] for r in second.journal_rows()] == [1, 2, 3, 4, 5, 6]
 
 
 def test_store_rule_use_stops_at_its_times(opener: Opener) -> None:
@@ -267,7 +267,7 @@ def test_store_pages_read_what_was_written_in_order(store: Store) -> None:
     assert [a["task_id"] for a in store.attempts_after(KEY, None, (0.0, 0, ""), 10)] == [first.id]
     row = [0, 0.0, KEY, None, "GET", "/v1/tasks/x", 200, 0.1, None, None, None]
     store.append_journal([row, row, row], keep=100)
-    assert [r[0] for r in store.journal_page(KEY, None, 1, 10, 100)] == [2, 3]
+    assert [r[0] for r in store.journal_rows(KEY, after=1)] == [2, 3]
     assert [r[0] for r in store.journal_rows(KEY)] == [1, 2, 3]
 
 
@@ -361,6 +361,15 @@ def test_store_journal_head_moves_with_each_batch(store: Store) -> None:
     row = [0, 0.0, KEY, None, "GET", "/v1/tasks/x", 200, 0.1, None, None, None]
     store.append_journal([row, row], keep=100)
     assert store.journal_head() == 2
+
+
+def test_store_journal_rows_read_past_many_batches_either_way(store: Store) -> None:
+    for n in range(1, 21):  # more batches than one query reads
+        row = [0, 0.0, KEY, f"task-{n % 2}", "GET", "/v1/tasks/x", 200, 0.1, None, None, None]
+        store.append_journal([row], keep=100)
+    assert [r[0] for r in store.journal_rows(after=3)] == list(range(4, 21))
+    assert [r[0] for r in store.journal_rows(after=3, newest_first=True)] == list(range(20, 3, -1))
+    assert [r[0] for r in store.journal_rows(task_id="task-1", newest_first=True)][:2] == [19, 17]
 
 
 def upload(number: int, expires: float) -> FileRecord:

@@ -26,6 +26,7 @@ from mock_server.store.records import StoreClosedError, StoreError, StoreUnavail
 Conn = Any  # a DB-API connection whose ``execute`` takes ``?`` placeholders
 Row = Mapping[str, Any]
 R = TypeVar("R")
+ALL = 2**62  # above any row number or count: a LIMIT both dialects read as "no limit"
 
 
 class Dialect(Protocol):

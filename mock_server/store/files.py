@@ -8,9 +8,8 @@ from dataclasses import asdict
 import orjson
 
 from mock_server.domain.models import FileRecord
-from mock_server.store.database import Conn, Database, json_text
+from mock_server.store.database import ALL, Conn, Database, json_text
 
-ALL = 2**62  # a LIMIT that both dialects read as "no limit"
 FILE_COLUMNS = ("file_id", "key", "upload_path", "file_name", "uploaded", "expires")
 
 

@@ -124,19 +124,13 @@ class OutboxStore(Protocol):
 class JournalStore(Protocol):
     def journal_head(self) -> int: ...
     def append_journal(self, rows: Sequence[Sequence[Any]], keep: int) -> None: ...
-    # fmt: off
-    def journal(
-        self, key: str | None = None, task_id: str | None = None,
-        limit: int = 1000, keep: int | None = None,
-    ) -> list[list[Any]]: ...
-    # fmt: on
-    def journal_page(
-        self, key: str | None, task_id: str | None, after: int, limit: int, keep: int
-    ) -> list[list[Any]]: ...
     def purge_journal(self, task_ids: set[str]) -> int: ...
+    # fmt: off
     def journal_rows(
-        self, key: str | None = None, task_id: str | None = None
+        self, key: str | None = None, task_id: str | None = None,
+        after: int = 0, newest_first: bool = False,
     ) -> Iterator[list[Any]]: ...
+    # fmt: on
 
 
 class FileStore(Protocol):
