@@ -26,9 +26,15 @@ def _delivery(row: Row) -> Delivery:
 
 
 class OutboxTables(Database):
-    def callbacks(self, task_id: str | None = None, pending: bool = False) -> list[Delivery]:
+    def callbacks(
+        self, task_id: str | None = None, pending: bool = False, since_rev: int = -1
+    ) -> list[Delivery]:
+        """Deliveries: of one task, only the pending, only those written or moved on
+        after ``since_rev`` (by any process), as asked."""
         where, args = matching(task_id=task_id, state="pending" if pending else None)
-        rows = self.query(f"SELECT * FROM callbacks WHERE TRUE{where} ORDER BY task_id", args)
+        rows = self.query(
+            f"SELECT * FROM callbacks WHERE rev > ?{where} ORDER BY task_id", (since_rev, *args)
+        )
         return [_delivery(r) for r in rows]
 
     def callbacks_page(
@@ -42,13 +48,6 @@ class OutboxTables(Database):
             (after, *args, limit),
         )
         return [(int(r["position"]), _delivery(r)) for r in rows]
-
-    def callbacks_since(self, rev: int) -> list[Delivery]:
-        """Pending deliveries written or moved on after ``rev`` (by any process)."""
-        rows = self.query(
-            "SELECT * FROM callbacks WHERE rev > ? AND state = 'pending' ORDER BY rev", (rev,)
-        )
-        return [_delivery(r) for r in rows]
 
     def claim_callback(
         self,

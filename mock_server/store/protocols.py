@@ -97,8 +97,9 @@ class RuleStore(Protocol):
 class OutboxStore(Protocol):
     """Callback deliveries, each attempt claimed by one process under a lease."""
 
-    def callbacks(self, task_id: str | None = None, pending: bool = False) -> list[Delivery]: ...
-    def callbacks_since(self, rev: int) -> list[Delivery]: ...
+    def callbacks(
+        self, task_id: str | None = None, pending: bool = False, since_rev: int = -1
+    ) -> list[Delivery]: ...
     # fmt: off
     def claim_callback(
         self, task_id: str, attempts: int, owner: str,
