@@ -3,7 +3,7 @@
 
 Every statement is idempotent, so the same text creates a fresh store, fills the tables an
 upgrade from an older layout has not made yet (store/migrations.py), and makes the
-in-memory template (store/memory.py). Credits are exact: SQLite keeps decimal strings and
+in-memory template (store/sqlite.py). Credits are exact: SQLite keeps decimal strings and
 does arithmetic with registered functions, PostgreSQL keeps NUMERIC.
 """
 
