@@ -9,6 +9,7 @@ does arithmetic with registered functions, PostgreSQL keeps NUMERIC.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 VERSION = 3
@@ -112,18 +113,13 @@ CREATE TABLE IF NOT EXISTS journal_batches (
 )
 """
 
-# What ``reset`` empties: ``state`` is reset in place and ``counters`` carry on, so no
-# task number or journal number is handed out twice.
-TABLES = (
-    "journal_batches",
-    "scenarios",
-    "tasks",
-    "ledger",
-    "balances",
-    "keys",
-    "files",
-    "callbacks",
-    "callback_attempts",
+# What ``reset`` empties: every table but the one-row ones (``state`` is reset in place
+# and ``counters`` carry on, so no task number or journal number is handed out twice).
+# Read from the schema, so a table added to it is emptied too.
+TABLES = tuple(
+    name
+    for name in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA)
+    if name not in ("schema_version", "state", "counters")
 )
 
 
