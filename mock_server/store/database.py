@@ -20,7 +20,7 @@ import orjson
 
 from mock_server.runtime.faults import FaultLog
 from mock_server.store import schema
-from mock_server.store.migrations import Migration, Step, found_version
+from mock_server.store.migrations import Migration, found_version
 from mock_server.store.records import StoreClosedError, StoreError, StoreUnavailable
 
 Conn = Any  # a DB-API connection whose ``execute`` takes ``?`` placeholders
@@ -56,8 +56,7 @@ class Dialect(Protocol):
         ...
 
     def unavailable(self, exc: BaseException) -> bool:
-        """Is ``exc`` the database failing for now (a full or read-only disk, a server
-        gone), so that the same request may work later?"""
+        """Is ``exc`` the database failing for now (records.py ``StoreUnavailable``)?"""
         ...
 
     def ready(self) -> None:
@@ -109,10 +108,9 @@ class Database:
 
     @contextmanager
     def _driver(self, write: bool) -> Iterator[None]:
-        """Where every statement runs and commits: the one place a driver's exception
-        becomes the store's. A closed store is ``StoreClosedError``; a database that
-        cannot do it now (a full or read-only disk, a lost server: the dialect says which)
-        is ``StoreUnavailable``, logged once per fault, with nothing of it committed."""
+        """Where every statement runs and commits. A closed store is ``StoreClosedError``;
+        a database that cannot do it now (``Dialect.unavailable``) is ``StoreUnavailable``,
+        logged once per fault."""
         if self._closed:
             raise StoreClosedError(f"the store {self.path} is closed")
         try:
@@ -160,21 +158,14 @@ class Database:
                     f"{schema.VERSION}; move it aside or pass another --db"
                 )
             before, after = self.dialect.migrations.get(found, ((), ()))
-            run(db, before)
-            run(db, schema.statements(self.dialect.types))
-            run(db, after)
+            for step in (*before, *schema.statements(self.dialect.types), *after):
+                if isinstance(step, str):
+                    db.execute(step)
+                else:
+                    step(db)
             db.execute("UPDATE schema_version SET version = ?", (schema.VERSION,))
 
     def close(self) -> None:
-        """Close the store; using it after raises ``StoreClosedError``."""
         if not self._closed:
             self._closed = True
             self.dialect.close()
-
-
-def run(db: Conn, steps: Sequence[Step]) -> None:
-    for step in steps:
-        if isinstance(step, str):
-            db.execute(step)
-        else:
-            step(db)

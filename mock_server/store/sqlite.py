@@ -63,7 +63,6 @@ _CLOSED = sqlite3.connect(":memory:", check_same_thread=False)
 _CLOSED.close()
 
 
-# Credits are decimal strings; these keep SQL's arithmetic on them exact.
 DECIMAL_FUNCTIONS: dict[str, Callable[[str, str], str | bool]] = {
     "dec_add": lambda a, b: str(Decimal(a) + Decimal(b)),
     "dec_sub": lambda a, b: str(Decimal(a) - Decimal(b)),
@@ -162,11 +161,8 @@ def close_memory(db: sqlite3.Connection) -> None:
 
 
 class WalSignal:
-    """Has any connection committed to this database since ``seen``?
-
-    Reads the WAL-index header from the shared-memory file SQLite keeps beside a WAL
-    database; an in-memory database has no other writer, so it never signals.
-    """
+    """The change signal of a WAL file: its -shm file's WAL-index header, compared; an
+    in-memory database has no other writer, so it never signals."""
 
     def __init__(self, path: str) -> None:
         self._map: mmap.mmap | None = None
@@ -220,7 +216,6 @@ class SqliteDialect:
         self.signal = WalSignal(self.path)
 
     def ready(self) -> None:
-        """The schema is set up: other processes may open the file now."""
         if self._alone is not None:
             os.close(self._alone)
             self._alone = None
