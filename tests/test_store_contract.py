@@ -264,7 +264,10 @@ def test_store_pages_read_what_was_written_in_order(store: Store) -> None:
     attempt = {"number": 1, "attempted_at": 2.0, "status": 500}
     assert store.record_callback_attempt(first.id, "a", attempt, "pending", 3.0)
     assert [a["number"] for a in store.callback_attempts([first.id])] == [1]
-    assert [a["task_id"] for a in store.attempts_after(KEY, None, (0.0, 0, ""), 10)] == [first.id]
+    past = store.callback_attempts(key=KEY, after=(0.0, 0, ""), limit=10)
+    assert [a["task_id"] for a in past] == [first.id]
+    assert store.callback_attempts(key=KEY, after=(2.0, 1, first.id)) == []
+    assert store.callback_attempts(key="another-key") == []
     row = [0, 0.0, KEY, None, "GET", "/v1/tasks/x", 200, 0.1, None, None, None]
     store.append_journal([row, row, row], keep=100)
     assert [r[0] for r in store.journal_rows(KEY, after=1)] == [2, 3]

@@ -264,7 +264,9 @@ class Outbox:
         self, key: str | None, task_id: str | None, after: tuple[float, int, str], limit: int
     ) -> list[dict[str, Any]]:
         """Up to ``limit`` attempts after (at, number, task id), oldest first."""
-        return self.store.attempts_after(key, task_id, after, limit)
+        return self.store.callback_attempts(
+            None if task_id is None else [task_id], key, after, limit
+        )
 
     def describe_page(
         self, task_id: str | None, after: int, limit: int

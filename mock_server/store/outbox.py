@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from mock_server.domain.models import Delivery
-from mock_server.store.database import Database, Row, json_text, marks, matching, record
+from mock_server.store.database import ALL, Database, Row, json_text, marks, matching, record
 from mock_server.store.records import Lost
 
 
@@ -109,35 +109,29 @@ class OutboxTables(Database):
                 (owner,),
             )
 
-    def callback_attempts(self, task_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """Every attempt of these deliveries (None: of every delivery)."""
+    def callback_attempts(
+        self,
+        task_ids: Sequence[str] | None = None,
+        key: str | None = None,
+        after: tuple[float, int, str] | None = None,
+        limit: int = ALL,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` attempts in (attempted_at, number, task id) order, past ``after``
+        if given: of these deliveries (None: of every one), of one key's tasks if asked
+        (an attempt whose task is gone counts as anyone's)."""
         if task_ids is not None and not task_ids:
             return []  # not ``IN ()``, which PostgreSQL refuses
-        where = "" if task_ids is None else f" WHERE task_id IN ({marks(len(task_ids))})"
-        rows = self.query(
-            f"SELECT task_id, data FROM callback_attempts{where} ORDER BY task_id, number",
-            task_ids or (),
-        )
-        return [_attempt(r) for r in rows]
-
-    def attempts_after(
-        self,
-        key: str | None,
-        task_id: str | None,
-        after: tuple[float, int, str],
-        limit: int,
-    ) -> list[dict[str, Any]]:
-        """Up to ``limit`` attempts after (attempted_at, number, task id), in that order;
-        of one key's tasks if asked (an attempt whose task is gone counts as anyone's)."""
         at = self.dialect.json_field("a.data", "attempted_at", "DOUBLE PRECISION")
-        where, args = matching(**{"a.task_id": task_id})
+        args: list[object] = list(task_ids or ())
+        where = "" if task_ids is None else f" AND a.task_id IN ({marks(len(task_ids))})"
         if key is not None:
-            where, args = f"{where} AND (t.key IS NULL OR t.key = ?)", (*args, key)
+            where, args = f"{where} AND (t.key IS NULL OR t.key = ?)", [*args, key]
+        if after is not None:
+            where, args = f"{where} AND ({at}, a.number, a.task_id) > (?, ?, ?)", [*args, *after]
         rows = self.query(
-            f"SELECT a.task_id, a.data FROM callback_attempts AS a "
-            f"LEFT JOIN tasks AS t ON t.id = a.task_id "
-            f"WHERE ({at}, a.number, a.task_id) > (?, ?, ?){where} "
+            "SELECT a.task_id, a.data FROM callback_attempts AS a "
+            f"LEFT JOIN tasks AS t ON t.id = a.task_id WHERE TRUE{where} "
             f"ORDER BY {at}, a.number, a.task_id LIMIT ?",
-            (*after, *args, limit),
+            (*args, limit),
         )
         return [_attempt(r) for r in rows]

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from mock_server.domain.billing import Balance
 from mock_server.domain.models import Delivery, FileRecord, LedgerEntry, Plan, Task
+from mock_server.store.database import ALL
 from mock_server.store.records import CallbackRow, Grants, State
 
 
@@ -111,13 +112,13 @@ class OutboxStore(Protocol):
     ) -> bool: ...
     # fmt: on
     def release_callback_claims(self, owner: str) -> None: ...
-    def callback_attempts(self, task_ids: Sequence[str] | None = None) -> list[dict[str, Any]]: ...
     def callbacks_page(
         self, task_id: str | None, after: int, limit: int
     ) -> list[tuple[int, Delivery]]: ...
     # fmt: off
-    def attempts_after(
-        self, key: str | None, task_id: str | None, after: tuple[float, int, str], limit: int,
+    def callback_attempts(
+        self, task_ids: Sequence[str] | None = None, key: str | None = None,
+        after: tuple[float, int, str] | None = None, limit: int = ALL,
     ) -> list[dict[str, Any]]: ...
     # fmt: on
 
