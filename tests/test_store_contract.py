@@ -258,8 +258,8 @@ def test_store_pages_read_what_was_written_in_order(store: Store) -> None:
     store.settle(first, [], [(first.id, "https://example.com/hook", b"{}", 2.0)])
     assert store.get_task(first.id).settled  # type: ignore[union-attr]
     assert [e.kind for e in store.ledger_after(KEY, None, -1.0, 0, 100)][-3:] == ["reserve"] * 3
-    [(position, delivery)] = store.callbacks_page(None, 0, 10)
-    assert delivery.task_id == first.id and store.callbacks_page(None, position, 10) == []
+    [delivery] = store.callbacks(after=0, limit=10)
+    assert delivery.task_id == first.id and store.callbacks(after=delivery.position) == []
     assert store.claim_callback(first.id, 0, "a", 1e12, 0.0)
     attempt = {"number": 1, "attempted_at": 2.0, "status": 500}
     assert store.record_callback_attempt(first.id, "a", attempt, "pending", 3.0)

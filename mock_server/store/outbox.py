@@ -27,27 +27,23 @@ def _delivery(row: Row) -> Delivery:
 
 class OutboxTables(Database):
     def callbacks(
-        self, task_id: str | None = None, pending: bool = False, since_rev: int = -1
+        self,
+        task_id: str | None = None,
+        pending: bool = False,
+        since_rev: int = -1,
+        after: int = 0,
+        limit: int = ALL,
     ) -> list[Delivery]:
-        """Deliveries: of one task, only the pending, only those written or moved on
-        after ``since_rev`` (by any process), as asked."""
+        """Up to ``limit`` deliveries in the order they entered the outbox, past position
+        ``after`` (keyset paging): of one task, only the pending, only those written or
+        moved on after ``since_rev`` (by any process), as asked."""
         where, args = matching(task_id=task_id, state="pending" if pending else None)
         rows = self.query(
-            f"SELECT * FROM callbacks WHERE rev > ?{where} ORDER BY task_id", (since_rev, *args)
+            f"SELECT * FROM callbacks WHERE position > ? AND rev > ?{where} "
+            "ORDER BY position LIMIT ?",
+            (after, since_rev, *args, limit),
         )
         return [_delivery(r) for r in rows]
-
-    def callbacks_page(
-        self, task_id: str | None, after: int, limit: int
-    ) -> list[tuple[int, Delivery]]:
-        """Up to ``limit`` deliveries in the order they entered the outbox, past position
-        ``after``, each with its position (keyset paging)."""
-        where, args = matching(task_id=task_id)
-        rows = self.query(
-            f"SELECT * FROM callbacks WHERE position > ?{where} ORDER BY position LIMIT ?",
-            (after, *args, limit),
-        )
-        return [(int(r["position"]), _delivery(r)) for r in rows]
 
     def claim_callback(
         self,

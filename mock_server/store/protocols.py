@@ -26,7 +26,6 @@ class ChangeSignal(Protocol):
     def changed(self) -> bool: ...
     def snapshot(self) -> Any: ...
     def seen(self, snapshot: Any) -> None: ...
-    def close(self) -> None: ...
 
 
 class StateStore(Protocol):
@@ -98,10 +97,12 @@ class RuleStore(Protocol):
 class OutboxStore(Protocol):
     """Callback deliveries, each attempt claimed by one process under a lease."""
 
-    def callbacks(
-        self, task_id: str | None = None, pending: bool = False, since_rev: int = -1
-    ) -> list[Delivery]: ...
+    def release_callback_claims(self, owner: str) -> None: ...
     # fmt: off
+    def callbacks(
+        self, task_id: str | None = None, pending: bool = False, since_rev: int = -1,
+        after: int = 0, limit: int = ALL,
+    ) -> list[Delivery]: ...
     def claim_callback(
         self, task_id: str, attempts: int, owner: str,
         lease_until: float, now: float, steal_from: str | None = None,
@@ -110,12 +111,6 @@ class OutboxStore(Protocol):
         self, task_id: str, owner: str,
         attempt: dict[str, Any], state: str, next_due: float | None,
     ) -> bool: ...
-    # fmt: on
-    def release_callback_claims(self, owner: str) -> None: ...
-    def callbacks_page(
-        self, task_id: str | None, after: int, limit: int
-    ) -> list[tuple[int, Delivery]]: ...
-    # fmt: off
     def callback_attempts(
         self, task_ids: Sequence[str] | None = None, key: str | None = None,
         after: tuple[float, int, str] | None = None, limit: int = ALL,
