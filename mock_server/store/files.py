@@ -26,11 +26,11 @@ class FileTables(Database):
         return rows[0] if rows else None
 
     def live_files(
-        self, key: str, now: float, offset: int = 0, limit: int = -1
+        self, key: str, now: float, offset: int = 0, limit: int = ALL
     ) -> list[FileRecord]:
-        """A key's unexpired files, newest first; ``limit`` -1: all of them."""
+        """A key's unexpired files, newest first."""
         where = "key = ? AND expires > ? ORDER BY uploaded DESC, file_id LIMIT ? OFFSET ?"
-        return self._file_rows(where, (key, now, limit if limit >= 0 else ALL, offset))
+        return self._file_rows(where, (key, now, limit, offset))
 
     def count_files(self, key: str, now: float) -> int:
         rows = self.query(

@@ -63,8 +63,7 @@ class JournalTables(Database):
         newest_first: bool = False,
     ) -> Iterator[list[Any]]:
         """Every stored row that matches with seq above ``after``, oldest first (or newest
-        first), decoded a few batches at a time: a reader that stops early (a page, the
-        newest few) reads only the batches it needs."""
+        first): a reader that stops early (a page, the newest few) decodes few batches."""
         order = "DESC" if newest_first else "ASC"
         low, high = after, ALL  # the batches not read yet: last_seq between them
         while True:

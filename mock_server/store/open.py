@@ -1,5 +1,5 @@
 """Which store a ``--db`` value names, opened: one store (``SqlStore``) over the dialect
-the value picks; a value no store can use stops the start with a message that says why."""
+the value picks, or a message that says why no store can use it."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""The callback outbox's rows and attempt records (``mock_server/delivery/outbox.py`` owns
-their meaning): each attempt is claimed under a lease, so two processes never make the
-same attempt. A replica that dies holding a claim loses it when its lease ends (or at
-once, to a process on the same machine that sees it gone: delivery/outbox.py).
-"""
+"""The callback outbox's rows and attempt records; ``mock_server/delivery/outbox.py`` owns
+their meaning: who claims an attempt, and when a claim that outlived its process ends."""
 
 from __future__ import annotations
 

@@ -1,10 +1,9 @@
 """The store's interface: one Protocol per aggregate, in the domain's own records.
 
 The service and the layers beside it (media, delivery) are written against these, never
-against a database driver, so a second implementation (PostgreSQL for a fleet of
-replicas) is one dialect of the same store (store/open.py); ``tests/test_store_contract.py``
-runs every method on both. Every change a method makes is one transaction;
-every conditional one says in its name or its docstring what it is conditional on.
+against a database driver; ``tests/test_store_contract.py`` runs every method on both
+dialects (store/database.py). Every change a method makes is one transaction; every
+conditional one says in its name or its docstring what it is conditional on.
 """
 
 from __future__ import annotations
@@ -133,7 +132,7 @@ class JournalStore(Protocol):
 class FileStore(Protocol):
     def get_file(self, file_id: str) -> FileRecord | None: ...
     def live_files(
-        self, key: str, now: float, offset: int = 0, limit: int = -1
+        self, key: str, now: float, offset: int = 0, limit: int = ALL
     ) -> list[FileRecord]: ...
     def count_files(self, key: str, now: float) -> int: ...
     def expired_files(self, now: float) -> list[FileRecord]: ...
