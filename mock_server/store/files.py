@@ -8,7 +8,7 @@ from dataclasses import asdict
 import orjson
 
 from mock_server.domain.models import FileRecord
-from mock_server.store.database import ALL, Conn, Database, json_text
+from mock_server.store.database import ALL, Conn, Database, json_text, record
 
 FILE_COLUMNS = ("file_id", "key", "upload_path", "file_name", "uploaded", "expires")
 
@@ -17,9 +17,7 @@ class FileTables(Database):
     def _file_rows(self, where: str, args: tuple[object, ...]) -> list[FileRecord]:
         """Rows of ``files`` as records: the columns, plus what ``data`` holds."""
         rows = self.query(f"SELECT * FROM files WHERE {where}", args)
-        return [
-            FileRecord(**{c: r[c] for c in FILE_COLUMNS}, **orjson.loads(r["data"])) for r in rows
-        ]
+        return [record(FileRecord, r, **orjson.loads(r["data"])) for r in rows]
 
     def get_file(self, file_id: str) -> FileRecord | None:
         rows = self._file_rows("file_id = ?", (file_id,))
