@@ -65,8 +65,7 @@ class KeyTables(TaskTables):
             return [ids.rule_id(number) for number in numbers]
 
     def use_rule(self, rule_id: str) -> bool:
-        """Count one use of a rule if it has uses left: atomic, so a rule limited to N
-        uses fires N times across every process."""
+        """Atomic, so a rule limited to N uses fires N times across every process."""
         with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE scenarios SET used = used + 1 "

@@ -1,10 +1,9 @@
 """The store's one schema, written once; each dialect renders its column types into it
-(``TYPES`` in store/sqlite.py and store/postgresql.py).
+(``TYPES`` in store/sqlite.py and store/postgresql.py: both keep credits exact).
 
 Every statement is idempotent, so the same text creates a fresh store, fills the tables an
 upgrade from an older layout has not made yet (store/migrations.py), and makes the
-in-memory template (store/sqlite.py). Credits are exact: SQLite keeps decimal strings and
-does arithmetic with registered functions, PostgreSQL keeps NUMERIC.
+in-memory template (store/sqlite.py).
 """
 
 from __future__ import annotations
