@@ -348,7 +348,7 @@ def test_store_released_claims_free_their_attempts(opener: Opener) -> None:
     assert written is not None
     rev = first.state().rev
     first.settle(written, [], [(written.id, "https://example.com/hook", b"{}", 2.0)])
-    assert [d.task_id for d in second.callbacks(pending=True, since_rev=rev)] == [written.id]
+    assert [d.task_id for d in second.callbacks_since(rev)] == [written.id]
     assert first.claim_callback(written.id, 0, "a", 1e12, 0.0)
     assert not second.claim_callback(written.id, 0, "b", 1e12, 0.0)
     first.release_callback_claims("a")
@@ -356,8 +356,7 @@ def test_store_released_claims_free_their_attempts(opener: Opener) -> None:
     assert not first.record_callback_attempt(written.id, "a", {"number": 1}, "pending", 3.0)
     assert second.record_callback_attempt(written.id, "b", {"number": 1}, "delivered", None)
     assert first.callback_attempts([written.id]) == [{"task_id": written.id, "number": 1}]
-    assert first.callbacks(pending=True, since_rev=rev + 1) == []
-    assert first.callbacks(pending=True) == []
+    assert first.callbacks_since(rev + 1) == [] and first.callbacks(pending=True) == []
 
 
 def test_store_journal_head_moves_with_each_batch(store: Store) -> None:

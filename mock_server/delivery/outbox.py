@@ -125,7 +125,7 @@ class Outbox:
     def catch_up(self, since_rev: int) -> None:
         """Deliveries another process queued or failed after change ``since_rev``: this
         process schedules them too (whichever claims one first makes the attempt)."""
-        for row in self.store.callbacks(pending=True, since_rev=since_rev):
+        for row in self.store.callbacks_since(since_rev):
             if row.next_due is not None:
                 self.schedule(row.task_id, row.next_due)
 

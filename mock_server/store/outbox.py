@@ -24,21 +24,22 @@ def _delivery(row: Row) -> Delivery:
 
 class OutboxTables(Database):
     def callbacks(
-        self,
-        task_id: str | None = None,
-        pending: bool = False,
-        since_rev: int = -1,
-        after: int = 0,
-        limit: int = ALL,
+        self, task_id: str | None = None, pending: bool = False, after: int = 0, limit: int = ALL
     ) -> list[Delivery]:
         """Up to ``limit`` deliveries in the order they entered the outbox, past position
-        ``after`` (keyset paging): of one task, only the pending, only those written or
-        moved on after ``since_rev`` (by any process), as asked."""
+        ``after`` (keyset paging): of one task, only the pending, as asked."""
         where, args = matching(task_id=task_id, state="pending" if pending else None)
         rows = self.query(
-            f"SELECT * FROM callbacks WHERE position > ? AND rev > ?{where} "
-            "ORDER BY position LIMIT ?",
-            (after, since_rev, *args, limit),
+            f"SELECT * FROM callbacks WHERE position > ?{where} ORDER BY position LIMIT ?",
+            (after, *args, limit),
+        )
+        return [_delivery(r) for r in rows]
+
+    def callbacks_since(self, rev: int) -> list[Delivery]:
+        """Pending deliveries written or moved on after ``rev`` (by any process); a query
+        of its own, so it reads them by ``callbacks_by_rev``, not the whole outbox."""
+        rows = self.query(
+            "SELECT * FROM callbacks WHERE rev > ? AND state = 'pending' ORDER BY rev", (rev,)
         )
         return [_delivery(r) for r in rows]
 

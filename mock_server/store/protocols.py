@@ -97,10 +97,10 @@ class OutboxStore(Protocol):
     """Callback deliveries, each attempt claimed by one process under a lease."""
 
     def release_callback_claims(self, owner: str) -> None: ...
+    def callbacks_since(self, rev: int) -> list[Delivery]: ...
     # fmt: off
     def callbacks(
-        self, task_id: str | None = None, pending: bool = False, since_rev: int = -1,
-        after: int = 0, limit: int = ALL,
+        self, task_id: str | None = None, pending: bool = False, after: int = 0, limit: int = ALL
     ) -> list[Delivery]: ...
     def claim_callback(
         self, task_id: str, attempts: int, owner: str,
