@@ -144,8 +144,7 @@ class Database:
         return int(db.execute(sql).fetchone()["rev"])  # one round trip, the notice with it
 
     def _migrate(self) -> None:
-        """Create the schema, or upgrade an older layout to it, in one transaction;
-        processes starting together take turns (``schema_lock``), so each step runs once."""
+        """Create the schema, or upgrade an older layout to it, in one transaction."""
         with self.transaction() as db:
             if self.dialect.schema_lock:
                 db.execute(self.dialect.schema_lock)

@@ -104,8 +104,7 @@ class Template:
 
 @functools.cache
 def template() -> Template:
-    """The schema applied once per process; never written after, so every copy of it is
-    the same empty store."""
+    """Never written after it is made, so every copy of it is the same empty store."""
     db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
     db.execute("BEGIN IMMEDIATE")
     for statement in SCHEMA:
@@ -123,7 +122,6 @@ def template() -> Template:
 
 
 def open_memory() -> sqlite3.Connection:
-    """An empty in-memory store: a clean connection kept, or a copy of the template."""
     kind = template()
     with kind.lock:
         if kind.kept:
@@ -135,9 +133,7 @@ def open_memory() -> sqlite3.Connection:
 
 
 def close_memory(db: sqlite3.Connection) -> None:
-    """Done with ``db``: empty it back to the template and keep it, or close it.
-
-    Only the tables written to are emptied (a test writes a few of them): one query
+    """Only the tables written to are emptied (a test writes a few of them): one query
     finds them, cheaper than a statement per table."""
     kind = template()
     try:
