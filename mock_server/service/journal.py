@@ -13,7 +13,7 @@ from itertools import islice
 from typing import Any
 
 from mock_server.runtime.config import Config
-from mock_server.runtime.journal import Entry, Journal, Row, decode
+from mock_server.runtime.journal import Entry, Journal, Row, decode, matches
 from mock_server.service.cache import PollTimes
 from mock_server.service.paging import decode_cursor, encode_cursor
 from mock_server.store.protocols import Store
@@ -98,11 +98,12 @@ class RequestJournal:
         """The stored rows that match among the newest ``--journal-limit``: the store
         drops only whole batches past it, so it may hold a few older rows, not shown."""
         oldest = self.store.journal_head() - self.config.journal_limit
-        return self.store.journal_rows(key, task_id, max(after, oldest), newest_first)
+        rows = self.store.journal_rows(max(after, oldest), newest_first)
+        return (row for row in rows if matches(row, key, task_id))
 
     def rows(self, key: str | None, task_id: str | None) -> Iterable[list[Any]]:
         """Every stored row that matches, as the store keeps it (the timeline's source)."""
-        return self.store.journal_rows(key, task_id)
+        return (row for row in self.store.journal_rows() if matches(row, key, task_id))
 
     def head(self) -> object:
         """What changes when an entry is written (a dashboard section's version)."""

@@ -26,10 +26,6 @@ def _text(value: object) -> str:
     raise TypeError(type(value).__name__)
 
 
-def _matches(row: list[Any], key: str | None, task_id: str | None) -> bool:
-    return (key is None or row[2] == key) and (task_id is None or row[3] == task_id)
-
-
 class JournalTables(Database):
     def append_journal(self, rows: Sequence[Sequence[Any]], keep: int) -> None:
         """Number a batch of rows (their first field), add it, and drop batches wholly
@@ -55,15 +51,11 @@ class JournalTables(Database):
         batch lands, so a reader can tell the journal changed without decoding it."""
         return int(self.query("SELECT journal_seq FROM counters WHERE id = 1")[0]["journal_seq"])
 
-    def journal_rows(
-        self,
-        key: str | None = None,
-        task_id: str | None = None,
-        after: int = 0,
-        newest_first: bool = False,
-    ) -> Iterator[list[Any]]:
-        """Every stored row that matches with seq above ``after``, oldest first (or newest
-        first): a reader that stops early (a page, the newest few) decodes few batches."""
+    def journal_rows(self, after: int = 0, newest_first: bool = False) -> Iterator[list[Any]]:
+        """Every stored row with seq above ``after``, oldest first (or newest first): a
+        reader that stops early (a page, the newest few) decodes few batches. Which rows
+        it wants is its own filter (runtime/journal.py ``matches``): rows inside a batch
+        have no index, so the store could pick them no faster."""
         order = "DESC" if newest_first else "ASC"
         low, high = after, ALL  # the batches not read yet: last_seq between them
         while True:
@@ -75,7 +67,7 @@ class JournalTables(Database):
             for batch in batches:
                 rows = orjson.loads(batch["data"])
                 for row in reversed(rows) if newest_first else rows:
-                    if row[0] > after and _matches(row, key, task_id):
+                    if row[0] > after:
                         yield row
             if len(batches) < JOURNAL_PAGE_BATCHES:
                 return
