@@ -14,10 +14,6 @@ from mock_server.store.database import ALL, Database, Row, json_text, marks, mat
 from mock_server.store.records import Lost
 
 
-def _attempt(row: Row) -> dict[str, Any]:
-    return {"task_id": row["task_id"], **orjson.loads(row["data"])}
-
-
 def _delivery(row: Row) -> Delivery:
     return record(Delivery, row, body=bytes(row["body"]))
 
@@ -128,4 +124,4 @@ class OutboxTables(Database):
             f"ORDER BY {at}, a.number, a.task_id LIMIT ?",
             (*args, limit),
         )
-        return [_attempt(r) for r in rows]
+        return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]
