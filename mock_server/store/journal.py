@@ -2,8 +2,10 @@
 
 One insert a second however many requests the batch holds, so journaling a busy poll
 loop costs the database almost nothing. Reads (rare: the control API) decode batches a
-few at a time and filter. The numbers come from ``counters`` in the batch's own
-transaction, so rows of several processes interleave but none is lost or overwritten.
+few at a time; rows inside a batch have no index, so which of them a reader wants is its
+own filter (runtime/journal.py ``matches``). The numbers come from ``counters`` in the
+batch's own transaction, so rows of several processes interleave but none is lost or
+overwritten.
 """
 
 from __future__ import annotations
@@ -53,9 +55,7 @@ class JournalTables(Database):
 
     def journal_rows(self, after: int = 0, newest_first: bool = False) -> Iterator[list[Any]]:
         """Every stored row with seq above ``after``, oldest first (or newest first): a
-        reader that stops early (a page, the newest few) decodes few batches. Which rows
-        it wants is its own filter (runtime/journal.py ``matches``): rows inside a batch
-        have no index, so the store could pick them no faster."""
+        reader that stops early (a page, the newest few) decodes few batches."""
         order = "DESC" if newest_first else "ASC"
         low, high = after, ALL  # the batches not read yet: last_seq between them
         while True:
