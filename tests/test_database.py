@@ -45,3 +45,15 @@ def test_database_closed_memory_store_refuses_use() -> None:
     store.close()
     with pytest.raises(StoreClosedError):
         store.state()
+
+
+def test_database_reset_empties_every_table_but_the_one_row_ones(tmp_path: Path) -> None:
+    fake = Fake(Config(db=str(tmp_path / "state.db"), clock="virtual"))
+    fake.create_task(KEY, BODY)
+    asyncio.run(fake.advance(3600))
+    fake.store.reset()
+    with open_store(str(tmp_path / "state.db")).transaction() as db:
+        tables = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
+        names = [name for (name,) in db.execute(tables).fetchall()]
+        filled = [name for name in names if db.execute(f'SELECT 1 FROM "{name}"').fetchone()]
+    assert sorted(filled) == ["counters", "schema_version", "state"]

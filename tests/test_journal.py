@@ -41,3 +41,22 @@ def test_journal_forget_drops_what_is_pending(fake: Fake) -> None:
     fake.journal.forget()
     fake.journal.flush()
     assert fake.journal.written() == []
+
+
+def test_journal_newest_picks_one_tasks_entries_across_many_batches(fake: Fake) -> None:
+    for n in range(20):  # a batch per flush: more batches than the store reads at once
+        recorded = entry(fake)
+        recorded.task_id = f"task-{n % 2}"
+        fake.journal.record(recorded)
+        fake.journal.flush()
+    found = fake.journal.newest(task_id="task-1", limit=3)
+    assert [e["task_id"] for e in found] == ["task-1"] * 3
+    assert [e["seq"] for e in found] == [16, 18, 20]
+
+
+def test_journal_newest_picks_one_keys_entries(fake: Fake) -> None:
+    other = Entry(fake.now(), "GET", "/v1/tasks/x", "another-key")
+    other.status = 200
+    for recorded in (entry(fake), other):
+        fake.journal.record(recorded)
+    assert [e["key"] for e in fake.journal.newest(key=KEY)] == [KEY]

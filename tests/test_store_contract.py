@@ -123,7 +123,7 @@ def test_store_journal_numbers_rows_of_every_process(opener: Opener) -> None:
     row = [0, 0.0, KEY, None, "GET", "/v1/tasks/x", 200, 0.1, None, None, None]
     for store in (first, second, first):
         store.append_journal([row, row], keep=100)
-    assert [r[0] for r in second.journal()] == [1, 2, 3, 4, 5, 6]
+    assert [r[0] for r in second.journal_rows()] == [1, 2, 3, 4, 5, 6]
 
 
 def test_store_rule_use_stops_at_its_times(opener: Opener) -> None:
@@ -282,17 +282,20 @@ def test_store_pages_read_what_was_written_in_order(store: Store) -> None:
     store.settle(first, [], [(first.id, "https://example.com/hook", b"{}", 2.0)])
     assert store.get_task(first.id).settled  # type: ignore[union-attr]
     assert [e.kind for e in store.ledger_after(KEY, None, -1.0, 0, 100)][-3:] == ["reserve"] * 3
-    [(position, delivery)] = store.callbacks_page(None, 0, 10)
-    assert delivery.task_id == first.id and store.callbacks_page(None, position, 10) == []
+    [delivery] = store.callbacks(after=0, limit=10)
+    assert delivery.task_id == first.id and store.callbacks(after=delivery.position) == []
     assert store.claim_callback(first.id, 0, "a", 1e12, 0.0)
     attempt = {"number": 1, "attempted_at": 2.0, "status": 500}
     assert store.record_callback_attempt(first.id, "a", attempt, "pending", 3.0)
     assert [a["number"] for a in store.callback_attempts([first.id])] == [1]
-    assert [a["task_id"] for a in store.attempts_after(KEY, None, (0.0, 0, ""), 10)] == [first.id]
+    past = store.callback_attempts(key=KEY, after=(0.0, 0, ""), limit=10)
+    assert [a["task_id"] for a in past] == [first.id]
+    assert store.callback_attempts(key=KEY, after=(2.0, 1, first.id)) == []
+    assert store.callback_attempts(key="another-key") == []
     row = [0, 0.0, KEY, None, "GET", "/v1/tasks/x", 200, 0.1, None, None, None]
     store.append_journal([row, row, row], keep=100)
-    assert [r[0] for r in store.journal_page(KEY, None, 1, 10, 100)] == [2, 3]
-    assert [r[0] for r in store.journal_rows(KEY)] == [1, 2, 3]
+    assert [r[0] for r in store.journal_rows(after=1)] == [2, 3]
+    assert [r[0] for r in store.journal_rows()] == [1, 2, 3]
 
 
 def test_store_purge_removes_old_settled_tasks_and_keeps_their_ledger(store: Store) -> None:
@@ -385,6 +388,14 @@ def test_store_journal_head_moves_with_each_batch(store: Store) -> None:
     row = [0, 0.0, KEY, None, "GET", "/v1/tasks/x", 200, 0.1, None, None, None]
     store.append_journal([row, row], keep=100)
     assert store.journal_head() == 2
+
+
+def test_store_journal_rows_read_past_many_batches_either_way(store: Store) -> None:
+    row = [0, 0.0, KEY, None, "GET", "/v1/tasks/x", 200, 0.1, None, None, None]
+    for _ in range(20):  # more batches than one query reads
+        store.append_journal([row], keep=100)
+    assert [r[0] for r in store.journal_rows(after=3)] == list(range(4, 21))
+    assert [r[0] for r in store.journal_rows(after=3, newest_first=True)] == list(range(20, 3, -1))
 
 
 def upload(number: int, expires: float) -> FileRecord:

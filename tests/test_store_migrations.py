@@ -172,13 +172,13 @@ def test_store_migrations_keep_rules_with_their_uses(old_store: SqlStore) -> Non
 
 
 def test_store_migrations_keep_the_outbox_in_order(old_store: SqlStore) -> None:
-    [(position, delivery)] = old_store.callbacks_page(None, 0, 10)
+    [delivery] = old_store.callbacks(after=0, limit=10)
     assert (delivery.task_id, delivery.attempts, delivery.body) == (TASK.id, 1, b"{}")
     assert [a["number"] for a in old_store.callback_attempts([TASK.id])] == [1]
     stored = old_store.get_task(TASK.id)
     assert stored is not None and old_store.claim_callback(TASK.id, 1, "a", 1e12, 0.0)
     old_store.settle(stored, [], [(stored.id, "https://example.com/other", b"{}", 6.0)])
-    assert old_store.callbacks_page(None, position, 10) == []  # one delivery per task
+    assert old_store.callbacks(after=delivery.position) == []  # one delivery per task
 
 
 def test_store_migrations_carry_the_numbering_on(old_store: SqlStore, layout: str) -> None:

@@ -264,22 +264,24 @@ class Outbox:
         self, key: str | None, task_id: str | None, after: tuple[float, int, str], limit: int
     ) -> list[dict[str, Any]]:
         """Up to ``limit`` attempts after (at, number, task id), oldest first."""
-        return self.store.attempts_after(key, task_id, after, limit)
+        return self.store.callback_attempts(
+            None if task_id is None else [task_id], key, after, limit
+        )
 
     def describe_page(
         self, task_id: str | None, after: int, limit: int
     ) -> tuple[dict[str, Any], int | None]:
         """Up to ``limit`` deliveries past position ``after`` with every attempt of each,
         for ``GET /_mock/callbacks``; and the position of the next page (None: the end)."""
-        rows = self.store.callbacks_page(task_id, after, limit + 1)
+        rows = self.store.callbacks(task_id, after=after, limit=limit + 1)
         more = len(rows) > limit
         rows = rows[:limit]
         attempts = sorted(
-            self.store.callback_attempts([row.task_id for _, row in rows]),
+            self.store.callback_attempts([row.task_id for row in rows]),
             key=lambda a: (a["attempted_at"], a["task_id"], a["number"]),
         )
-        page = {"callbacks": [_delivery_view(row) for _, row in rows], "attempts": attempts}
-        return page, rows[-1][0] if more else None
+        page = {"callbacks": [_delivery_view(row) for row in rows], "attempts": attempts}
+        return page, rows[-1].position if more else None
 
     def reset(self) -> None:
         """Forget queued deliveries (the store's rows are cleared by its reset)."""

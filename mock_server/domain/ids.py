@@ -15,7 +15,7 @@ from typing import Final
 # Far longer than any id the fake makes (task ids are under 60 characters).
 MAX_ID_CHARS: Final = 512
 # The ids of scenario rules: "rule-" and the store's row number (a 63-bit integer).
-RULE_ID: Final = re.compile(r"rule-[0-9]{1,18}")
+RULE_ID: Final = re.compile(r"rule-([0-9]{1,18})")
 
 
 def storable(text: str) -> str:
@@ -25,6 +25,12 @@ def storable(text: str) -> str:
     return text.replace("\x00", "\ufffd")[:MAX_ID_CHARS]
 
 
-def is_rule_id(text: str) -> bool:
-    """Is ``text`` the form of a rule id (``rule-N``)? Any other text names no rule."""
-    return RULE_ID.fullmatch(text) is not None
+def rule_id(number: int) -> str:
+    """The id of the rule the store keeps as row ``number``."""
+    return f"rule-{number}"
+
+
+def rule_number(text: str) -> int | None:
+    """The row a rule id (``rule-N``) names; None for any other text, which names no rule."""
+    match = RULE_ID.fullmatch(text)
+    return int(match[1]) if match else None

@@ -189,6 +189,7 @@ class Delivery:
     state: str = "pending"
     claimed_by: str | None = None
     lease_until: float | None = None
+    position: int = 0  # its place in the outbox's order (keyset paging)
 
 
 @dataclass(frozen=True, slots=True)

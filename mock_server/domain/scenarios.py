@@ -20,7 +20,7 @@ from typing import Any, Final
 import orjson
 
 from contracts import facts
-from mock_server.domain import lifecycle
+from mock_server.domain import ids, lifecycle
 from mock_server.domain.errors import ApiError, invalid
 from mock_server.domain.models import Plan
 from mock_server.domain.rules import (
@@ -79,7 +79,7 @@ class Scenarios:
         )
 
     def add(self, rule: Rule) -> Rule:
-        rule = self.keep(rule) if self.keep else replace(rule, id=f"rule-{next(self._ids)}")
+        rule = self.keep(rule) if self.keep else replace(rule, id=ids.rule_id(next(self._ids)))
         self.rules.append(rule)
         return rule
 

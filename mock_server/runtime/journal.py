@@ -126,6 +126,11 @@ FIELDS = (
 )
 
 
+def matches(stored: Sequence[Any], key: str | None, task_id: str | None) -> bool:
+    """Is a stored row of this key and this task (None: of any)?"""
+    return (key is None or stored[2] == key) and (task_id is None or stored[3] == task_id)
+
+
 def decode(stored: Sequence[Any]) -> dict[str, Any]:
     """A stored journal row as the control API shows it, with notes on error answers."""
     # Rows stored before wall_at and retry_after existed are shorter: pad them.

@@ -8,11 +8,12 @@ writes on the request path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from typing import Any
 
 from mock_server.runtime.config import Config
-from mock_server.runtime.journal import Entry, Journal, Row, decode
+from mock_server.runtime.journal import Entry, Journal, Row, decode, matches
 from mock_server.service.cache import PollTimes
 from mock_server.service.paging import decode_cursor, encode_cursor
 from mock_server.store.protocols import Store
@@ -72,9 +73,7 @@ class RequestJournal:
         cursor (None when this page was not full)."""
         self.flush()
         after = decode_cursor(cursor, "requests", (int,))
-        rows = self.store.journal_page(
-            key, task_id, int(after[0]) if after else 0, limit, self.config.journal_limit
-        )
+        rows = list(islice(self._kept(key, task_id, int(after[0]) if after else 0), limit))
         following = (rows[-1][0],) if len(rows) == limit else None
         return [decode(row) for row in rows], encode_cursor("requests", following)
 
@@ -90,12 +89,21 @@ class RequestJournal:
     ) -> list[dict[str, Any]]:
         """The newest ``limit`` entries the store holds, oldest first; no flush, so a
         reader never writes on the request path."""
-        rows = self.store.journal(key, task_id, limit, self.config.journal_limit)
-        return [decode(row) for row in rows]
+        rows = list(islice(self._kept(key, task_id, newest_first=True), limit))
+        return [decode(row) for row in reversed(rows)]
+
+    def _kept(
+        self, key: str | None, task_id: str | None, after: int = 0, newest_first: bool = False
+    ) -> Iterator[list[Any]]:
+        """The stored rows that match among the newest ``--journal-limit``: the store
+        drops only whole batches past it, so it may hold a few older rows, not shown."""
+        oldest = self.store.journal_head() - self.config.journal_limit
+        rows = self.store.journal_rows(max(after, oldest), newest_first)
+        return (row for row in rows if matches(row, key, task_id))
 
     def rows(self, key: str | None, task_id: str | None) -> Iterable[list[Any]]:
         """Every stored row that matches, as the store keeps it (the timeline's source)."""
-        return self.store.journal_rows(key, task_id)
+        return (row for row in self.store.journal_rows() if matches(row, key, task_id))
 
     def head(self) -> object:
         """What changes when an entry is written (a dashboard section's version)."""

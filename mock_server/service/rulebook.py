@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from mock_server.domain.errors import ApiError
-from mock_server.domain.ids import is_rule_id
+from mock_server.domain.ids import rule_number
 from mock_server.domain.scenarios import (
     Effect,
     Facts,
@@ -92,7 +92,7 @@ class RuleBook:
     def delete(self, rule_id: str | None = None) -> list[dict[str, Any]]:
         """Delete one rule (or every rule); the rules left. Only ids of the form the store
         hands out reach it (``rule-0`` names no rule either)."""
-        malformed = rule_id is not None and not is_rule_id(rule_id)
+        malformed = rule_id is not None and rule_number(rule_id) is None
         if malformed or not self.store.delete_rules(rule_id):
             raise ApiError(404, f"No scenario rule {rule_id}", param="rule_id")
         self.reload()

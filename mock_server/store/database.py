@@ -20,12 +20,13 @@ import orjson
 
 from mock_server.runtime.faults import FaultLog
 from mock_server.store import schema
-from mock_server.store.migrations import Migration, Step, found_version
+from mock_server.store.migrations import Migration, found_version
 from mock_server.store.records import StoreClosedError, StoreError, StoreUnavailable
 
 Conn = Any  # a DB-API connection whose ``execute`` takes ``?`` placeholders
 Row = Mapping[str, Any]
 R = TypeVar("R")
+ALL = 2**62  # above any row number or count: a LIMIT both dialects read as "no limit"
 
 
 class Dialect(Protocol):
@@ -55,8 +56,7 @@ class Dialect(Protocol):
         ...
 
     def unavailable(self, exc: BaseException) -> bool:
-        """Is ``exc`` the database failing for now (a full or read-only disk, a server
-        gone), so that the same request may work later?"""
+        """Is ``exc`` the database failing for now (records.py ``StoreUnavailable``)?"""
         ...
 
     def ready(self) -> None:
@@ -108,10 +108,9 @@ class Database:
 
     @contextmanager
     def _driver(self, write: bool) -> Iterator[None]:
-        """Where every statement runs and commits: the one place a driver's exception
-        becomes the store's. A closed store is ``StoreClosedError``; a database that
-        cannot do it now (a full or read-only disk, a lost server: the dialect says which)
-        is ``StoreUnavailable``, logged once per fault, with nothing of it committed."""
+        """Where every statement runs and commits. A closed store is ``StoreClosedError``;
+        a database that cannot do it now (``Dialect.unavailable``) is ``StoreUnavailable``,
+        logged once per fault."""
         if self._closed:
             raise StoreClosedError(f"the store {self.path} is closed")
         try:
@@ -145,8 +144,7 @@ class Database:
         return int(db.execute(sql).fetchone()["rev"])  # one round trip, the notice with it
 
     def _migrate(self) -> None:
-        """Create the schema, or upgrade an older layout to it, in one transaction;
-        processes starting together take turns (``schema_lock``), so each step runs once."""
+        """Create the schema, or upgrade an older layout to it, in one transaction."""
         with self.transaction() as db:
             if self.dialect.schema_lock:
                 db.execute(self.dialect.schema_lock)
@@ -159,21 +157,14 @@ class Database:
                     f"{schema.VERSION}; move it aside or pass another --db"
                 )
             before, after = self.dialect.migrations.get(found, ((), ()))
-            run(db, before)
-            run(db, schema.statements(self.dialect.types))
-            run(db, after)
+            for step in (*before, *schema.statements(self.dialect.types), *after):
+                if isinstance(step, str):
+                    db.execute(step)
+                else:
+                    step(db)
             db.execute("UPDATE schema_version SET version = ?", (schema.VERSION,))
 
     def close(self) -> None:
-        """Close the store; using it after raises ``StoreClosedError``."""
         if not self._closed:
             self._closed = True
             self.dialect.close()
-
-
-def run(db: Conn, steps: Sequence[Step]) -> None:
-    for step in steps:
-        if isinstance(step, str):
-            db.execute(step)
-        else:
-            step(db)

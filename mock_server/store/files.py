@@ -8,9 +8,8 @@ from dataclasses import asdict
 import orjson
 
 from mock_server.domain.models import FileRecord
-from mock_server.store.database import Conn, Database, json_text
+from mock_server.store.database import ALL, Conn, Database, json_text, record
 
-ALL = 2**62  # a LIMIT that both dialects read as "no limit"
 FILE_COLUMNS = ("file_id", "key", "upload_path", "file_name", "uploaded", "expires")
 
 
@@ -18,20 +17,18 @@ class FileTables(Database):
     def _file_rows(self, where: str, args: tuple[object, ...]) -> list[FileRecord]:
         """Rows of ``files`` as records: the columns, plus what ``data`` holds."""
         rows = self.query(f"SELECT * FROM files WHERE {where}", args)
-        return [
-            FileRecord(**{c: r[c] for c in FILE_COLUMNS}, **orjson.loads(r["data"])) for r in rows
-        ]
+        return [record(FileRecord, r, **orjson.loads(r["data"])) for r in rows]
 
     def get_file(self, file_id: str) -> FileRecord | None:
         rows = self._file_rows("file_id = ?", (file_id,))
         return rows[0] if rows else None
 
     def live_files(
-        self, key: str, now: float, offset: int = 0, limit: int = -1
+        self, key: str, now: float, offset: int = 0, limit: int = ALL
     ) -> list[FileRecord]:
-        """A key's unexpired files, newest first; ``limit`` -1: all of them."""
+        """A key's unexpired files, newest first."""
         where = "key = ? AND expires > ? ORDER BY uploaded DESC, file_id LIMIT ? OFFSET ?"
-        return self._file_rows(where, (key, now, limit if limit >= 0 else ALL, offset))
+        return self._file_rows(where, (key, now, limit, offset))
 
     def count_files(self, key: str, now: float) -> int:
         rows = self.query(

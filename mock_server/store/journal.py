@@ -2,19 +2,20 @@
 
 One insert a second however many requests the batch holds, so journaling a busy poll
 loop costs the database almost nothing. Reads (rare: the control API) decode batches a
-few at a time and filter. The numbers come from ``counters`` in the batch's own
-transaction, so rows of several processes interleave but none is lost or overwritten.
+few at a time; rows inside a batch have no index, so which of them a reader wants is its
+own filter (runtime/journal.py ``matches``). The numbers come from ``counters`` in the
+batch's own transaction, so rows of several processes interleave but none is lost or
+overwritten.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import orjson
 
-from mock_server.store.database import Database
+from mock_server.store.database import ALL, Database
 
 # Batches decoded per query while paging (a batch is up to a second of requests).
 JOURNAL_PAGE_BATCHES = 8
@@ -25,10 +26,6 @@ def _text(value: object) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     raise TypeError(type(value).__name__)
-
-
-def _matches(row: list[Any], key: str | None, task_id: str | None) -> bool:
-    return (key is None or row[2] == key) and (task_id is None or row[3] == task_id)
 
 
 class JournalTables(Database):
@@ -56,56 +53,28 @@ class JournalTables(Database):
         batch lands, so a reader can tell the journal changed without decoding it."""
         return int(self.query("SELECT journal_seq FROM counters WHERE id = 1")[0]["journal_seq"])
 
-    def journal(
-        self,
-        key: str | None = None,
-        task_id: str | None = None,
-        limit: int = 1000,
-        keep: int | None = None,
-    ) -> list[list[Any]]:
-        """The newest ``limit`` rows that match among the newest ``keep``, oldest first."""
-        oldest = 0 if keep is None else self.journal_head() - keep
-        batches = self.query(
-            "SELECT data FROM journal_batches WHERE last_seq > ? ORDER BY last_seq DESC",
-            (oldest,),
-        )
-        found: list[list[Any]] = []
-        for batch in batches:
-            for row in reversed(orjson.loads(batch["data"])):
-                if row[0] > oldest and _matches(row, key, task_id):
-                    found.append(row)
-                    if len(found) >= limit:
-                        return found[::-1]
-        return found[::-1]
-
-    def journal_page(
-        self, key: str | None, task_id: str | None, after: int, limit: int, keep: int
-    ) -> list[list[Any]]:
-        """Up to ``limit`` rows that match with seq above ``after``, oldest first, among
-        the newest ``keep``."""
-        after = max(after, self.journal_head() - keep)
-        return list(itertools.islice(self.journal_rows(key, task_id, after), limit))
-
-    def journal_rows(
-        self, key: str | None = None, task_id: str | None = None, after: int = 0
-    ) -> Iterator[list[Any]]:
-        """Every stored row that matches with seq above ``after``, oldest first."""
-        rows = self._rows_after(after)
-        return (row for row in rows if row[0] > after and _matches(row, key, task_id))
-
-    def _rows_after(self, after: int) -> Iterator[list[Any]]:
-        """Rows of the batches ending past ``after``, read a few batches at a time."""
+    def journal_rows(self, after: int = 0, newest_first: bool = False) -> Iterator[list[Any]]:
+        """Every stored row with seq above ``after``, oldest first (or newest first): a
+        reader that stops early (a page, the newest few) decodes few batches."""
+        order = "DESC" if newest_first else "ASC"
+        low, high = after, ALL  # the batches not read yet: last_seq between them
         while True:
             batches = self.query(
-                "SELECT last_seq, data FROM journal_batches WHERE last_seq > ? "
-                "ORDER BY last_seq LIMIT ?",
-                (after, JOURNAL_PAGE_BATCHES),
+                "SELECT last_seq, data FROM journal_batches WHERE last_seq > ? AND last_seq < ? "
+                f"ORDER BY last_seq {order} LIMIT ?",
+                (low, high, JOURNAL_PAGE_BATCHES),
             )
             for batch in batches:
-                yield from orjson.loads(batch["data"])
+                rows = orjson.loads(batch["data"])
+                for row in reversed(rows) if newest_first else rows:
+                    if row[0] > after:
+                        yield row
             if len(batches) < JOURNAL_PAGE_BATCHES:
                 return
-            after = batches[-1]["last_seq"]
+            if newest_first:
+                high = batches[-1]["last_seq"]
+            else:
+                low = batches[-1]["last_seq"]
 
     def purge_journal(self, task_ids: set[str]) -> int:
         """Remove the rows of these tasks (the journal keeps at most ``--journal-limit``

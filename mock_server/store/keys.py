@@ -9,16 +9,11 @@ from typing import Any
 
 import orjson
 
+from mock_server.domain import ids
 from mock_server.domain.models import LedgerEntry
 from mock_server.store.database import json_text
 from mock_server.store.records import Grants, Lost
 from mock_server.store.tasks import TaskTables
-
-
-def _rule_number(rule_id: str) -> int:
-    """``rule-7`` is row 7; an id of another shape names no row."""
-    number = rule_id.rsplit("-", 1)[-1]
-    return int(number) if number.isdigit() else -1
 
 
 class KeyTables(TaskTables):
@@ -49,14 +44,14 @@ class KeyTables(TaskTables):
         """Stored rules in the order they were added, with their ids and use counts."""
         rows = self.query("SELECT * FROM scenarios ORDER BY id")
         return [
-            {**orjson.loads(r["data"]), "id": f"rule-{r['id']}", "used": r["used"]} for r in rows
+            {**orjson.loads(r["data"]), "id": ids.rule_id(r["id"]), "used": r["used"]} for r in rows
         ]
 
     def add_rules(self, rules: list[dict[str, Any]]) -> list[str]:
         """Store rules (their JSON without id); their new ids, in order."""
         with self.transaction() as db:
             self.bump(db, "scenarios_rev")
-            ids = [
+            numbers = [
                 db.execute(
                     "INSERT INTO scenarios (data, times, used) VALUES (?, ?, ?) RETURNING id",
                     (
@@ -67,16 +62,15 @@ class KeyTables(TaskTables):
                 ).fetchone()["id"]
                 for r in rules
             ]
-            return [f"rule-{i}" for i in ids]
+            return [ids.rule_id(number) for number in numbers]
 
     def use_rule(self, rule_id: str) -> bool:
-        """Count one use of a rule if it has uses left: atomic, so a rule limited to N
-        uses fires N times across every process."""
+        """Atomic, so a rule limited to N uses fires N times across every process."""
         with self.transaction() as db:
             cursor = db.execute(
                 "UPDATE scenarios SET used = used + 1 "
                 "WHERE id = ? AND (times IS NULL OR used < times)",
-                (_rule_number(rule_id),),
+                (ids.rule_number(rule_id),),
             )
             return bool(cursor.rowcount == 1)
 
@@ -87,7 +81,9 @@ class KeyTables(TaskTables):
             if rule_id is None:
                 db.execute("DELETE FROM scenarios")
             else:
-                cursor = db.execute("DELETE FROM scenarios WHERE id = ?", (_rule_number(rule_id),))
+                cursor = db.execute(
+                    "DELETE FROM scenarios WHERE id = ?", (ids.rule_number(rule_id),)
+                )
                 if cursor.rowcount != 1:
                     raise Lost
             return True

@@ -2,10 +2,9 @@
 (store/schema.py) in the transaction that opens it.
 
 A migration is two lists of steps, SQL or a function of the connection: ``before`` the
-schema's statements run (set the old tables aside), and ``after`` (copy their rows into
-the new tables, then drop them). The schema's statements are idempotent, so they create
-whatever the old layout lacks. ``tests/test_store_migrations.py`` builds each old layout
-from its DDL, opens it, and checks that its data survived.
+schema's statements run (set the old tables aside; the statements create the new ones),
+and ``after`` (copy their rows into the new tables, then drop them).
+``tests/test_store_migrations.py`` builds each old layout, opens it, and checks its data.
 """
 
 from __future__ import annotations

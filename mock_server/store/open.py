@@ -1,5 +1,5 @@
 """Which store a ``--db`` value names, opened: one store (``SqlStore``) over the dialect
-the value picks; a value no store can use stops the start with a message that says why."""
+the value picks, or a message that says why no store can use it."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ POSTGRES_SCHEMES = ("postgresql", "postgres")
 
 
 class SqlStore(KeyTables, FileTables, OutboxTables, JournalTables, StateTables):
-    """Tasks, ledger, keys, rules, files, the outbox, the journal and the shared state,
-    each aggregate's queries in its own module (store/protocols.py is the interface)."""
+    """Every aggregate's tables (store/*.py) over one ``Database``; it meets ``Store``."""
 
 
 def open_store(db: str) -> SqlStore:

@@ -1,8 +1,5 @@
-"""The callback outbox's rows and attempt records (``mock_server/delivery/outbox.py`` owns
-their meaning): each attempt is claimed under a lease, so two processes never make the
-same attempt. A replica that dies holding a claim loses it when its lease ends (or at
-once, to a process on the same machine that sees it gone: delivery/outbox.py).
-"""
+"""The callback outbox's rows and attempt records; ``mock_server/delivery/outbox.py`` owns
+their meaning: who claims an attempt, and when a claim that outlived its process ends."""
 
 from __future__ import annotations
 
@@ -13,12 +10,8 @@ from typing import Any
 import orjson
 
 from mock_server.domain.models import Delivery
-from mock_server.store.database import Database, Row, json_text, marks, matching, record
+from mock_server.store.database import ALL, Database, Row, json_text, marks, matching, record
 from mock_server.store.records import Lost
-
-
-def _attempt(row: Row) -> dict[str, Any]:
-    return {"task_id": row["task_id"], **orjson.loads(row["data"])}
 
 
 def _delivery(row: Row) -> Delivery:
@@ -26,25 +19,21 @@ def _delivery(row: Row) -> Delivery:
 
 
 class OutboxTables(Database):
-    def callbacks(self, task_id: str | None = None, pending: bool = False) -> list[Delivery]:
-        where, args = matching(task_id=task_id, state="pending" if pending else None)
-        rows = self.query(f"SELECT * FROM callbacks WHERE TRUE{where} ORDER BY task_id", args)
-        return [_delivery(r) for r in rows]
-
-    def callbacks_page(
-        self, task_id: str | None, after: int, limit: int
-    ) -> list[tuple[int, Delivery]]:
+    def callbacks(
+        self, task_id: str | None = None, pending: bool = False, after: int = 0, limit: int = ALL
+    ) -> list[Delivery]:
         """Up to ``limit`` deliveries in the order they entered the outbox, past position
-        ``after``, each with its position (keyset paging)."""
-        where, args = matching(task_id=task_id)
+        ``after`` (keyset paging): of one task, only the pending, as asked."""
+        where, args = matching(task_id=task_id, state="pending" if pending else None)
         rows = self.query(
             f"SELECT * FROM callbacks WHERE position > ?{where} ORDER BY position LIMIT ?",
             (after, *args, limit),
         )
-        return [(int(r["position"]), _delivery(r)) for r in rows]
+        return [_delivery(r) for r in rows]
 
     def callbacks_since(self, rev: int) -> list[Delivery]:
-        """Pending deliveries written or moved on after ``rev`` (by any process)."""
+        """Pending deliveries written or moved on after ``rev`` (by any process); a query
+        of its own, so it reads them by ``callbacks_by_rev``, not the whole outbox."""
         rows = self.query(
             "SELECT * FROM callbacks WHERE rev > ? AND state = 'pending' ORDER BY rev", (rev,)
         )
@@ -110,35 +99,29 @@ class OutboxTables(Database):
                 (owner,),
             )
 
-    def callback_attempts(self, task_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        """Every attempt of these deliveries (None: of every delivery)."""
+    def callback_attempts(
+        self,
+        task_ids: Sequence[str] | None = None,
+        key: str | None = None,
+        after: tuple[float, int, str] | None = None,
+        limit: int = ALL,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` attempts in (attempted_at, number, task id) order, past ``after``
+        if given: of these deliveries (None: of every one), of one key's tasks if asked
+        (an attempt whose task is gone counts as anyone's)."""
         if task_ids is not None and not task_ids:
             return []  # not ``IN ()``, which PostgreSQL refuses
-        where = "" if task_ids is None else f" WHERE task_id IN ({marks(len(task_ids))})"
-        rows = self.query(
-            f"SELECT task_id, data FROM callback_attempts{where} ORDER BY task_id, number",
-            task_ids or (),
-        )
-        return [_attempt(r) for r in rows]
-
-    def attempts_after(
-        self,
-        key: str | None,
-        task_id: str | None,
-        after: tuple[float, int, str],
-        limit: int,
-    ) -> list[dict[str, Any]]:
-        """Up to ``limit`` attempts after (attempted_at, number, task id), in that order;
-        of one key's tasks if asked (an attempt whose task is gone counts as anyone's)."""
         at = self.dialect.json_field("a.data", "attempted_at", "DOUBLE PRECISION")
-        where, args = matching(**{"a.task_id": task_id})
+        args: list[object] = list(task_ids or ())
+        where = "" if task_ids is None else f" AND a.task_id IN ({marks(len(task_ids))})"
         if key is not None:
-            where, args = f"{where} AND (t.key IS NULL OR t.key = ?)", (*args, key)
+            where, args = f"{where} AND (t.key IS NULL OR t.key = ?)", [*args, key]
+        if after is not None:
+            where, args = f"{where} AND ({at}, a.number, a.task_id) > (?, ?, ?)", [*args, *after]
         rows = self.query(
-            f"SELECT a.task_id, a.data FROM callback_attempts AS a "
-            f"LEFT JOIN tasks AS t ON t.id = a.task_id "
-            f"WHERE ({at}, a.number, a.task_id) > (?, ?, ?){where} "
+            "SELECT a.task_id, a.data FROM callback_attempts AS a "
+            f"LEFT JOIN tasks AS t ON t.id = a.task_id WHERE TRUE{where} "
             f"ORDER BY {at}, a.number, a.task_id LIMIT ?",
-            (*after, *args, limit),
+            (*args, limit),
         )
-        return [_attempt(r) for r in rows]
+        return [{"task_id": r["task_id"], **orjson.loads(r["data"])} for r in rows]

@@ -1,10 +1,9 @@
 """The store's interface: one Protocol per aggregate, in the domain's own records.
 
 The service and the layers beside it (media, delivery) are written against these, never
-against a database driver, so a second implementation (PostgreSQL for a fleet of
-replicas) is one dialect of the same store (store/open.py); ``tests/test_store_contract.py``
-runs every method on both. Every change a method makes is one transaction;
-every conditional one says in its name or its docstring what it is conditional on.
+against a database driver; ``tests/test_store_contract.py`` runs every method on both
+dialects (store/database.py). Every change a method makes is one transaction; every
+conditional one says in its name or its docstring what it is conditional on.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from typing import Any, Protocol
 
 from mock_server.domain.billing import Balance
 from mock_server.domain.models import Delivery, FileRecord, LedgerEntry, Plan, Task
+from mock_server.store.database import ALL
 from mock_server.store.records import CallbackRow, Grants, State
 
 
@@ -25,7 +25,6 @@ class ChangeSignal(Protocol):
     def changed(self) -> bool: ...
     def snapshot(self) -> Any: ...
     def seen(self, snapshot: Any) -> None: ...
-    def close(self) -> None: ...
 
 
 class StateStore(Protocol):
@@ -98,9 +97,12 @@ class RuleStore(Protocol):
 class OutboxStore(Protocol):
     """Callback deliveries, each attempt claimed by one process under a lease."""
 
-    def callbacks(self, task_id: str | None = None, pending: bool = False) -> list[Delivery]: ...
+    def release_callback_claims(self, owner: str) -> None: ...
     def callbacks_since(self, rev: int) -> list[Delivery]: ...
     # fmt: off
+    def callbacks(
+        self, task_id: str | None = None, pending: bool = False, after: int = 0, limit: int = ALL
+    ) -> list[Delivery]: ...
     def claim_callback(
         self, task_id: str, attempts: int, owner: str,
         lease_until: float, now: float, steal_from: str | None = None,
@@ -109,15 +111,9 @@ class OutboxStore(Protocol):
         self, task_id: str, owner: str,
         attempt: dict[str, Any], state: str, next_due: float | None,
     ) -> bool: ...
-    # fmt: on
-    def release_callback_claims(self, owner: str) -> None: ...
-    def callback_attempts(self, task_ids: Sequence[str] | None = None) -> list[dict[str, Any]]: ...
-    def callbacks_page(
-        self, task_id: str | None, after: int, limit: int
-    ) -> list[tuple[int, Delivery]]: ...
-    # fmt: off
-    def attempts_after(
-        self, key: str | None, task_id: str | None, after: tuple[float, int, str], limit: int,
+    def callback_attempts(
+        self, task_ids: Sequence[str] | None = None, key: str | None = None,
+        after: tuple[float, int, str] | None = None, limit: int = ALL,
     ) -> list[dict[str, Any]]: ...
     # fmt: on
 
@@ -125,25 +121,14 @@ class OutboxStore(Protocol):
 class JournalStore(Protocol):
     def journal_head(self) -> int: ...
     def append_journal(self, rows: Sequence[Sequence[Any]], keep: int) -> None: ...
-    # fmt: off
-    def journal(
-        self, key: str | None = None, task_id: str | None = None,
-        limit: int = 1000, keep: int | None = None,
-    ) -> list[list[Any]]: ...
-    # fmt: on
-    def journal_page(
-        self, key: str | None, task_id: str | None, after: int, limit: int, keep: int
-    ) -> list[list[Any]]: ...
     def purge_journal(self, task_ids: set[str]) -> int: ...
-    def journal_rows(
-        self, key: str | None = None, task_id: str | None = None
-    ) -> Iterator[list[Any]]: ...
+    def journal_rows(self, after: int = 0, newest_first: bool = False) -> Iterator[list[Any]]: ...
 
 
 class FileStore(Protocol):
     def get_file(self, file_id: str) -> FileRecord | None: ...
     def live_files(
-        self, key: str, now: float, offset: int = 0, limit: int = -1
+        self, key: str, now: float, offset: int = 0, limit: int = ALL
     ) -> list[FileRecord]: ...
     def count_files(self, key: str, now: float) -> int: ...
     def expired_files(self, now: float) -> list[FileRecord]: ...

@@ -1,14 +1,14 @@
 """The store's one schema, written once; each dialect renders its column types into it
-(``TYPES`` in store/sqlite.py and store/postgresql.py).
+(``TYPES`` in store/sqlite.py and store/postgresql.py: both keep credits exact).
 
 Every statement is idempotent, so the same text creates a fresh store, fills the tables an
 upgrade from an older layout has not made yet (store/migrations.py), and makes the
-in-memory template (store/memory.py). Credits are exact: SQLite keeps decimal strings and
-does arithmetic with registered functions, PostgreSQL keeps NUMERIC.
+in-memory template (store/sqlite.py).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 VERSION = 3
@@ -112,18 +112,13 @@ CREATE TABLE IF NOT EXISTS journal_batches (
 )
 """
 
-# What ``reset`` empties: ``state`` is reset in place and ``counters`` carry on, so no
-# task number or journal number is handed out twice.
-TABLES = (
-    "journal_batches",
-    "scenarios",
-    "tasks",
-    "ledger",
-    "balances",
-    "keys",
-    "files",
-    "callbacks",
-    "callback_attempts",
+# What ``reset`` empties: every table but the one-row ones (``state`` is reset in place
+# and ``counters`` carry on, so no task number or journal number is handed out twice).
+# Read from the schema, so a table added to it is emptied too.
+TABLES = tuple(
+    name
+    for name in re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", SCHEMA)
+    if name not in ("schema_version", "state", "counters")
 )
 
 

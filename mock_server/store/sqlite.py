@@ -5,21 +5,38 @@ WAL with ``synchronous=NORMAL``: a process crash (``kill -9``) never loses a com
 transaction, only a power cut can lose the last few. One lock serialises this process's
 use of the connection; ``BEGIN IMMEDIATE`` and ``busy_timeout`` serialise processes, so a
 transaction is the unit of agreement between every process sharing the file.
+
+In-memory stores are made cheap to open: a fake per test (the pytest fixture) opens one.
+Opening a ``:memory:`` store the plain way runs every schema statement, then SQLite
+parses that schema again and compiles each query the first time it is used; together
+they cost more than the rest of a short test. So, per process:
+
+- a template store is built once, and a new connection is a page copy of it
+  (``sqlite3.Connection.backup``);
+- a closed store's connection is emptied back to exactly the template's rows and kept
+  (a few at most) for the next store to open, with its parsed schema and compiled
+  queries: the schema never changes, so they stay valid.
+
+Either way a store opens empty: the same tables, indexes and rows as the schema's
+statements make (``tests/test_database.py`` compares them).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import mmap
 import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from mock_server.store import memory, migrations, schema
+from mock_server.store import migrations, schema
+from mock_server.store.database import marks
 
 BUSY_TIMEOUT_MS = 30_000
 # The WAL-index header (https://www.sqlite.org/walformat.html, "2.1 The WAL-Index
@@ -30,6 +47,7 @@ WAL_INDEX_HEADER_BYTES = 48
 # SQLite's primary result codes of a database that cannot write for now
 # (https://www.sqlite.org/rescode.html): BUSY, LOCKED, READONLY, IOERR, FULL, CANTOPEN.
 UNAVAILABLE = frozenset({5, 6, 8, 10, 13, 14})
+KEEP = 4  # clean in-memory connections kept; a test suite uses one at a time
 TYPES = {
     "bigint": "INTEGER",
     "real": "REAL",
@@ -45,7 +63,6 @@ _CLOSED = sqlite3.connect(":memory:", check_same_thread=False)
 _CLOSED.close()
 
 
-# Credits are decimal strings; these keep SQL's arithmetic on them exact.
 DECIMAL_FUNCTIONS: dict[str, Callable[[str, str], str | bool]] = {
     "dec_add": lambda a, b: str(Decimal(a) + Decimal(b)),
     "dec_sub": lambda a, b: str(Decimal(a) - Decimal(b)),
@@ -74,12 +91,74 @@ def open_alone(folder: Path) -> int:
     return fd
 
 
-class WalSignal:
-    """Has any connection committed to this database since ``seen``?
+@dataclass
+class Template:
+    """The empty in-memory store, what it holds, and the clean connections kept."""
 
-    Reads the WAL-index header from the shared-memory file SQLite keeps beside a WAL
-    database; an in-memory database has no other writer, so it never signals.
-    """
+    db: sqlite3.Connection
+    rows: dict[str, list[tuple[object, ...]]]  # the tables with rows, and their rows
+    written: str  # the names of the other tables that have rows now, in one query
+    kept: list[sqlite3.Connection] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@functools.cache
+def template() -> Template:
+    """Never written after it is made, so every copy of it is the same empty store."""
+    db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+    db.execute("BEGIN IMMEDIATE")
+    for statement in SCHEMA:
+        db.execute(statement)
+    db.execute("COMMIT")
+    names = db.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+    tables = [str(name) for (name,) in names.fetchall()]
+    rows = {table: db.execute(f'SELECT * FROM "{table}"').fetchall() for table in tables}
+    written = " UNION ALL ".join(
+        f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM \"{table}\")"
+        for table in tables
+        if not rows[table]
+    )
+    return Template(db, {table: found for table, found in rows.items() if found}, written)
+
+
+def open_memory() -> sqlite3.Connection:
+    kind = template()
+    with kind.lock:
+        if kind.kept:
+            return kind.kept.pop()
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        configure(db)
+        kind.db.backup(db)
+    return db
+
+
+def close_memory(db: sqlite3.Connection) -> None:
+    """Only the tables written to are emptied (a test writes a few of them): one query
+    finds them, cheaper than a statement per table."""
+    kind = template()
+    try:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        db.execute("BEGIN IMMEDIATE")
+        written = [str(name) for (name,) in db.execute(kind.written).fetchall()]
+        for table in (*written, *kind.rows):
+            db.execute(f'DELETE FROM "{table}"')
+        for table, rows in kind.rows.items():
+            db.executemany(f'INSERT INTO "{table}" VALUES ({marks(len(rows[0]))})', rows)
+        db.execute("COMMIT")
+    except sqlite3.Error:
+        db.close()
+        return
+    with kind.lock:
+        if len(kind.kept) < KEEP:
+            kind.kept.append(db)
+            return
+    db.close()
+
+
+class WalSignal:
+    """The change signal of a WAL file: its -shm file's WAL-index header, compared; an
+    in-memory database has no other writer, so it never signals."""
 
     def __init__(self, path: str) -> None:
         self._map: mmap.mmap | None = None
@@ -121,7 +200,7 @@ class SqliteDialect:
         self.from_template = self.path == ":memory:"
         self._alone: int | None = None
         if self.from_template:  # a copy of a template, maybe a used one emptied
-            self._db = memory.open_store(SCHEMA, configure)
+            self._db = open_memory()
         else:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self._alone = open_alone(Path(self.path).parent)
@@ -133,7 +212,6 @@ class SqliteDialect:
         self.signal = WalSignal(self.path)
 
     def ready(self) -> None:
-        """The schema is set up: other processes may open the file now."""
         if self._alone is not None:
             os.close(self._alone)
             self._alone = None
@@ -173,6 +251,6 @@ class SqliteDialect:
                 return
             self.signal.close()
             if self.from_template:
-                memory.close_store(SCHEMA, db)
+                close_memory(db)
             else:
                 db.close()
