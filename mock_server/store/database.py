@@ -21,7 +21,7 @@ import orjson
 from mock_server.runtime.faults import FaultLog
 from mock_server.store import schema
 from mock_server.store.migrations import Migration, found_version
-from mock_server.store.records import StoreClosedError, StoreError, StoreUnavailable
+from mock_server.store.records import StoreClosedError, StoreError, StoreUnavailable, reason
 
 Conn = Any  # a DB-API connection whose ``execute`` takes ``?`` placeholders
 Row = Mapping[str, Any]
@@ -120,9 +120,9 @@ class Database:
         except Exception as exc:
             if not self.dialect.unavailable(exc):
                 raise
-            reason = " ".join(str(exc).split()) or type(exc).__name__
-            self.faults.failed(reason)
-            raise StoreUnavailable(f"the store {self.path} is unavailable: {reason}") from exc
+            why = reason(exc)
+            self.faults.failed(why)
+            raise StoreUnavailable(f"the store {self.path} is unavailable: {why}") from exc
         if write:  # a read that works says nothing of a disk that cannot be written
             self.faults.worked()
 

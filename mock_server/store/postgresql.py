@@ -25,7 +25,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool, PoolClosed
 
 from mock_server.store import migrations
-from mock_server.store.records import StoreError, StoreUnavailable
+from mock_server.store.records import StoreError, StoreUnavailable, reason
 
 CHANNEL = "wanmock_changes"
 CONNECT_TIMEOUT_SECONDS = 5
@@ -155,10 +155,9 @@ class PostgresDialect:
         try:  # once, so a server that is down says why, not a pool's timeout
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_SECONDS).close()
         except psycopg.Error as exc:
-            reason = " ".join(str(exc).split()) or type(exc).__name__
             gone = isinstance(exc, psycopg.OperationalError)  # may work later: --db-wait
             raise (StoreUnavailable if gone else StoreError)(
-                f"--db {self.path}: cannot connect to PostgreSQL: {reason}"
+                f"--db {self.path}: cannot connect to PostgreSQL: {reason(exc)}"
             ) from exc
         self._pool: ConnectionPool[Conn] = ConnectionPool(
             url,

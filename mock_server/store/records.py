@@ -49,3 +49,8 @@ CallbackRow = tuple[str, str, bytes, float]
 
 # Given a key and its available credits now, the grant entries that set them.
 Grants = Callable[[str, Decimal], list[LedgerEntry]]
+
+
+def reason(exc: BaseException) -> str:
+    """A driver's message on one line (some span several), for a fault's one log line."""
+    return " ".join(str(exc).split()) or type(exc).__name__
