@@ -53,7 +53,7 @@ lint: $(STAMP)
 	$(BIN)/deptry .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy mock_server contracts
+	$(BIN)/mypy mock_server contracts bench
 
 unit: $(STAMP) install-system
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)

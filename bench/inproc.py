@@ -82,7 +82,12 @@ def create_tasks(fake: Fake, count: int, batch: int = 1) -> float:
 
 
 def settled_count(fake: Fake) -> int:
-    return fake.store.count_settled()
+    count, cursor = 0, None
+    while True:
+        page, cursor = fake.store.page_tasks(limit=1000, after=cursor)
+        count += sum(t.settled for t in page)
+        if cursor is None:
+            return count
 
 
 def statuses(fake: Fake) -> Counter[str]:

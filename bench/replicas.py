@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -57,7 +58,8 @@ def throughput(
     poll_lua = wrk.script(workdir, "GET", None, HEADERS)
     polls = {t: [u + create_path(u) for u in urls] for t, urls in targets.items()}
     creates = {t: [u + "/v1/videos/generations" for u in urls] for t, urls in targets.items()}
-    runs: dict[str, dict[str, list[float]]] = {t: {"create": [], "poll": []} for t in targets}
+    kinds = ("create", "poll", "create_wrk_cpu", "poll_wrk_cpu")
+    runs: dict[str, dict[str, list[float]]] = {t: {k: [] for k in kinds} for t in targets}
     for _ in range(max(2, args.rounds // 2)):
         for kind, lua, urls_of in (("create", create_lua, creates), ("poll", poll_lua, polls)):
             for target in targets:
@@ -66,6 +68,7 @@ def throughput(
                 if non_2xx or errors:
                     warn(f"replicas: {target} {kind}: {non_2xx} non-2xx answers, {errors} errors")
                 runs[target][kind].append(sum(r.rps for r in found))
+                runs[target][f"{kind}_wrk_cpu"].append(found[0].generator_cpu)
     return runs
 
 
@@ -171,6 +174,9 @@ def report(result: dict[str, Any]) -> list[str]:
         f"   polls, PostgreSQL x2 / x1: {result['ratio_poll']:.2f}"
         f"   (goal >= {GOAL_POLL_RATIO:.1f}: {verdict('ratio_poll')});"
         f" x2 / SQLite x1: {result['ratio_poll_vs_sqlite']:.2f}",
+        f"   wrk's own share of the {os.cpu_count()} CPUs while polling: SQLite x1 "
+        f"{one['poll_wrk_cpu']:.0%}, PostgreSQL x1 {pg1['poll_wrk_cpu']:.0%}, "
+        f"x2 {two['poll_wrk_cpu']:.0%} (on the servers' machine, taken from them)",
         f"   poll p99 on one replica, the other taking {CREATE_RATE:g} creates/s: "
         f"{result['poll_p99_ms']:.1f} ms   (goal <= {GOAL_POLL_P99_MS:g} ms: "
         f"{verdict('poll_p99_ms')}; {POLL_RATE:g} polls/s, "

@@ -10,11 +10,13 @@ Creates are POSTs with a JSON body, set through a small Lua script (wrk's own wa
 from __future__ import annotations
 
 import json
+import os
 import re
+import resource
 import shutil
 import subprocess
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 RATE_RE = re.compile(r"^Requests/sec:\s+([\d.]+)", re.M)
@@ -32,6 +34,9 @@ class Result:
     non_2xx: int
     errors: int  # socket errors: connect, read, write, timeout (10 s)
     latency_ms: dict[str, float]  # percentile -> ms, as wrk's --latency prints them
+    # The share of the machine's CPUs every wrk of the run used together: on the
+    # servers' machine, what the load itself took from them.
+    generator_cpu: float = 0.0
 
 
 def available() -> bool:
@@ -73,6 +78,7 @@ def run(
     each = max(1, connections // len(urls))
     argv = ["wrk", f"-t{threads}", f"-c{max(each, threads)}", f"-d{seconds:g}s", "--timeout", "10s"]
     argv.append("--latency")
+    before = _children_cpu()
     processes = [
         subprocess.Popen(
             [*argv, "-s", str(lua), url],
@@ -83,7 +89,16 @@ def run(
         for url in urls
     ]
     outputs = [p.communicate(timeout=seconds + 30)[0] for p in processes]
-    return [parse(output) for output in outputs]
+    used = _children_cpu() - before
+    share = used / (seconds * (os.cpu_count() or 1))
+    return [replace(parse(output), generator_cpu=share) for output in outputs]
+
+
+def _children_cpu() -> float:
+    """CPU seconds of every child process reaped so far (the servers run on: only the
+    wrk processes of a run are reaped during it)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def alternate(
