@@ -211,6 +211,18 @@ def test_store_reset_moves_the_epoch_and_keeps_numbering(store: Store) -> None:
     assert store.next_task_number() == number + 1
 
 
+def test_store_on_a_file_or_a_server_is_shared(store: Store) -> None:
+    assert store.shared
+
+
+def test_store_in_memory_is_this_process_alone() -> None:
+    store = open_store(":memory:")
+    try:
+        assert not store.shared
+    finally:
+        store.close()
+
+
 def test_store_refuses_a_url_it_cannot_use() -> None:
     with pytest.raises(StoreError, match="unknown store scheme"):
         open_store("redis://localhost/0")

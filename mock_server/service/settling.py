@@ -66,7 +66,10 @@ class SettleWindow:
     def catch_up(self, until: float) -> None:
         """Queue the unsettled tasks ending by ``until`` (inside the window) that this
         process has not queued: those other processes created (the module's docstring
-        says why). A window's worth or more is the window read again."""
+        says why). A window's worth or more is the window read again. A store no other
+        process can open holds no such task: nothing to read."""
+        if not self.store.shared:
+            return
         end = until if self.horizon is None else min(until, self.horizon[0])
         rows = self.store.unsettled_after(None, self.size, end)
         if len(rows) == self.size:

@@ -42,6 +42,7 @@ class Dialect(Protocol):
     notify: str  # returned by every ``bump``: an expression telling the others at commit
     schema_lock: str  # taken before the schema is checked, so one process upgrades it
     from_template: bool  # opened as a copy of the schema (nothing to check or upgrade)
+    shared: bool  # other processes may open the same store
     migrations: Mapping[int, Migration]  # store/migrations.py
     closed_errors: tuple[type[BaseException], ...]  # the driver's "used after close"
     signal: Any  # the change signal (store/protocols.py ``ChangeSignal``)
@@ -95,6 +96,7 @@ class Database:
         self.dialect = dialect
         self.path = dialect.path
         self.signal: Any = dialect.signal
+        self.shared = dialect.shared
         self.faults = FaultLog(f"store {dialect.path}")
         self._closed = False
         try:

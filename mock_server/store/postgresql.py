@@ -144,6 +144,7 @@ class PostgresDialect:
     notify = f"pg_notify('{CHANNEL}', current_setting('application_name'))"
     schema_lock = f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})"
     from_template = False
+    shared = True
     migrations: Mapping[int, migrations.Migration] = migrations.POSTGRESQL
     closed_errors: tuple[type[BaseException], ...] = (PoolClosed,)
 

@@ -198,6 +198,7 @@ class SqliteDialect:
         self.path = str(path)
         self._lock = threading.RLock()
         self.from_template = self.path == ":memory:"
+        self.shared = not self.from_template  # a :memory: store is this process's alone
         self._alone: int | None = None
         if self.from_template:  # a copy of a template, maybe a used one emptied
             self._db = open_memory()
