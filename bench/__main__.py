@@ -392,7 +392,7 @@ def measure_asgi(args: argparse.Namespace) -> dict[str, Any]:
 
 def measure_fixture(args: argparse.Namespace) -> dict[str, Any]:
     say(f"fixture: {args.fixture_tests} pytest tests each through wanmock and bare respx")
-    argv = module("bench.fixture", "--tests", str(args.fixture_tests), "--rounds", "3")
+    argv = module("bench.fixture", "--tests", str(args.fixture_tests), "--rounds", "5")
     result = run_json(argv, timeout=900)
     result["goal_ratio"] = GOAL_FIXTURE_RATIO
     result["goal_met"] = result["ratio_wanmock_over_bare"] <= GOAL_FIXTURE_RATIO
