@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from bench import inproc, servers, wrk
+from bench import inproc, loadgen, servers, wrk
 from bench.servers import BenchError, Server
 
 HEADERS = {"Authorization": f"Bearer {inproc.KEY}"}
@@ -35,6 +35,8 @@ GOAL_POLL_P99_MS = 5.0  # polls on one replica while the other takes creates
 CREATE_RATE = 200.0  # creates a second on the other replica, steady
 POLL_RATE = 200.0  # polls a second on the measured replica, steady
 TARGETS = ("sqlite_1", "postgres_1", "postgres_2")
+# Each run's figures: requests a second, wrk's share of the CPUs, servers' CPU a request.
+FIGURES = ("", "_wrk_cpu", "_server_cpu_us")
 
 
 def create_path(url: str) -> str:
@@ -48,28 +50,44 @@ def create_path(url: str) -> str:
 
 
 def throughput(
-    targets: dict[str, list[str]],
+    targets: dict[str, list[Server]],
+    postmaster: int,
     args: argparse.Namespace,
     workdir: Path,
     warn: Callable[[str], None],
 ) -> dict[str, dict[str, list[float]]]:
-    """Creates and polls per second of each target, rounds alternating between them."""
+    """Creates and polls per second of each target, rounds alternating between them, with
+    what wrk took of the CPUs and what each request cost the target's servers in CPU:
+    the figure the load generator sharing their machine does not move."""
     create_lua = wrk.script(workdir, "POST", inproc.BODY, HEADERS)
     poll_lua = wrk.script(workdir, "GET", None, HEADERS)
-    polls = {t: [u + create_path(u) for u in urls] for t, urls in targets.items()}
-    creates = {t: [u + "/v1/videos/generations" for u in urls] for t, urls in targets.items()}
-    kinds = ("create", "poll", "create_wrk_cpu", "poll_wrk_cpu")
+    polls = {t: [s.base_url + create_path(s.base_url) for s in ss] for t, ss in targets.items()}
+    creates = {t: [s.base_url + "/v1/videos/generations" for s in ss] for t, ss in targets.items()}
+    kinds = [f"{kind}{figure}" for kind in ("create", "poll") for figure in FIGURES]
     runs: dict[str, dict[str, list[float]]] = {t: {k: [] for k in kinds} for t in targets}
     for _ in range(max(2, args.rounds // 2)):
         for kind, lua, urls_of in (("create", create_lua, creates), ("poll", poll_lua, polls)):
-            for target in targets:
+            for target, started in targets.items():
+                database = postmaster if target.startswith("postgres") else None
+                cpu_before = servers_cpu(started, database)
                 found = wrk.run(urls_of[target], lua, args.connections, args.duration)
+                cpu = servers_cpu(started, database) - cpu_before
                 non_2xx, errors = sum(r.non_2xx for r in found), sum(r.errors for r in found)
                 if non_2xx or errors:
                     warn(f"replicas: {target} {kind}: {non_2xx} non-2xx answers, {errors} errors")
                 runs[target][kind].append(sum(r.rps for r in found))
                 runs[target][f"{kind}_wrk_cpu"].append(found[0].generator_cpu)
+                requests = sum(r.requests for r in found) or 1
+                runs[target][f"{kind}_server_cpu_us"].append(cpu / requests * 1e6)
     return runs
+
+
+def servers_cpu(started: list[Server], database: int | None) -> float:
+    """CPU seconds of the servers so far, and of the database's processes if it has any
+    (PostgreSQL's backends are its postmaster's children): SQLite's work is inside its
+    server's own figure, so PostgreSQL's must count too."""
+    pids = [server.pid for server in started] + ([database] if database else [])
+    return sum(loadgen.process_cpu_seconds(pid) or 0.0 for pid in pids)
 
 
 def latency(a: str, b: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
@@ -118,10 +136,11 @@ def measure(
         )
         for name in ("pg_a", "pg_b"):
             started.append(servers.start(name, [*base, "--db", url], workdir / f"{name}.log"))
-        sqlite, pg_a, pg_b = (s.base_url for s in started)
+        sqlite, pg_a, pg_b = started
         targets = {"sqlite_1": [sqlite], "postgres_1": [pg_a], "postgres_2": [pg_a, pg_b]}
-        runs = throughput(targets, args, workdir, warn)
-        steady = latency(pg_a, pg_b, args, workdir)
+        postmaster = int((cluster.data / "postmaster.pid").read_text().split()[0])
+        runs = throughput(targets, postmaster, args, workdir, warn)
+        steady = latency(pg_a.base_url, pg_b.base_url, args, workdir)
     finally:
         for server in started:
             server.stop()
@@ -135,6 +154,10 @@ def measure(
         "ratio_create": medians["postgres_2"]["create"] / medians["sqlite_1"]["create"],
         "ratio_poll": medians["postgres_2"]["poll"] / medians["postgres_1"]["poll"],
         "ratio_poll_vs_sqlite": medians["postgres_2"]["poll"] / medians["sqlite_1"]["poll"],
+        # polls a second per CPU-second of the servers, x2 over x1: the replicas' scaling
+        # with the load generator's share of the machine taken out
+        "ratio_poll_per_cpu": medians["postgres_1"]["poll_server_cpu_us"]
+        / medians["postgres_2"]["poll_server_cpu_us"],
         "poll_p99_ms": steady["beside_creates"]["poll"]["p99_ms"],
         "poll_p99_alone_ms": steady["alone"]["poll"]["p99_ms"],
         "steady": steady,
@@ -177,6 +200,13 @@ def report(result: dict[str, Any]) -> list[str]:
         f"   wrk's own share of the {os.cpu_count()} CPUs while polling: SQLite x1 "
         f"{one['poll_wrk_cpu']:.0%}, PostgreSQL x1 {pg1['poll_wrk_cpu']:.0%}, "
         f"x2 {two['poll_wrk_cpu']:.0%} (on the servers' machine, taken from them)",
+        f"   CPU a poll (servers and database): SQLite x1 {one['poll_server_cpu_us']:.1f} µs, "
+        f"PostgreSQL x1 {pg1['poll_server_cpu_us']:.1f} µs, x2 {two['poll_server_cpu_us']:.1f} µs; "
+        f"a create: {one['create_server_cpu_us']:.0f}, {pg1['create_server_cpu_us']:.0f}, "
+        f"{two['create_server_cpu_us']:.0f} µs",
+        f"   polls per CPU-second of servers and database, PostgreSQL x2 / x1: "
+        f"{result['ratio_poll_per_cpu']:.2f} (1.0 or more: a second replica costs nothing",
+        "   more a poll, so with CPUs of its own and the load elsewhere it adds a replica's rate)",
         f"   poll p99 on one replica, the other taking {CREATE_RATE:g} creates/s: "
         f"{result['poll_p99_ms']:.1f} ms   (goal <= {GOAL_POLL_P99_MS:g} ms: "
         f"{verdict('poll_p99_ms')}; {POLL_RATE:g} polls/s, "
