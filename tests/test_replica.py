@@ -105,3 +105,13 @@ def test_replica_housekeeping_queues_what_another_process_left_unsettled(
     assert two.time.next_due() is None
     asyncio.run(two.housekeeping())
     assert two.time.next_due() == task.plan.finish
+
+
+def test_replica_stepped_request_settles_a_task_another_process_created(
+    make_fake: Callable[..., Fake], tmp_path: Path
+) -> None:
+    db = str(tmp_path / "state.db")
+    one, two = (make_fake(db=db, clock="stepped", step=3600.0) for _ in "12")
+    task = one.create_task(KEY, BODY)
+    asyncio.run(two.time.on_request())  # a request to ``two``: the clock steps an hour
+    assert one.control_task(task.id).settled

@@ -74,6 +74,7 @@ class Timekeeper:
             return
         now, rev = self.store.step_clock(step, self.clock.now())
         self.revisions.wrote(rev)
+        self.settling.catch_up(now)
         if self.scheduler.busy:
             # A callback attempt is in flight and its receiver may be calling us from
             # its webhook: move time, leave the events to the run already going.
