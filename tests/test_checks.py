@@ -298,6 +298,7 @@ def test_strategies_task_histories_draw_every_ending() -> None:
         database=None,
         deadline=None,
         suppress_health_check=list(HealthCheck),
+        derandomize=True,  # the same 100 draws every run: a rare ending is no flake
     )
     @given(task_histories())
     def collect(history: TaskHistory) -> None:
