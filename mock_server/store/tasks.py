@@ -106,7 +106,8 @@ class TaskTables(LedgerTables):
         """(id, finish) of the first ``limit`` unsettled tasks past ``after`` (a
         (finish, id) keyset cursor), earliest finish first; with ``until``, only those
         ending by then."""
-        where, args = matching()
+        where = ""
+        args: tuple[object, ...] = ()
         if after is not None:
             where, args = " AND (finish, id) > (?, ?)", after
         if until is not None:
