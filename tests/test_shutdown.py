@@ -150,8 +150,7 @@ class HeldReceiver:
     async def hold(self, call: Any) -> None:
         if not self.first_arrived.is_set():
             self.first_arrived.set()
-            while not self.release_first.is_set():
-                await asyncio.sleep(0.02)
+            await asyncio.to_thread(self.release_first.wait, 60)
 
     def task_ids(self) -> list[str]:
         return [call.json()["id"] for call in self.receiver.calls]
